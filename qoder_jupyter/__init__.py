@@ -1,0 +1,42 @@
+"""Create and manage Qoder cloud environments from Jupyter.
+
+Importing the package is cheap: the client (and with it httpx) and the spec load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> submodule that defines it, imported when the name is first used.
+_LAZY = {
+    "AsyncClient": "client",
+    "Client": "client",
+    "EnvironmentSpec": "spec",
+    "Environment": "environment",
+    "EnvironmentPage": "environment",
+    "DeletedEnvironment": "environment",
+    "Token": "credentials",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:
+    from .client import AsyncClient, Client
+    from .credentials import Token
+    from .environment import DeletedEnvironment, Environment, EnvironmentPage
+    from .spec import EnvironmentSpec
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,194 @@
+"""One typed hierarchy of errors, each with a message that says what went wrong and what to do.
+
+Every message is short and safe to show: none of them ever contains the token. ``str(error)`` is the
+one-line message plus, where there is one, a hint on its own line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InsecureTransportError",
+    "MissingTokenError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "Problem",
+    "QoderError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+]
+
+
+class QoderError(Exception):
+    """Base class of every error qoder_jupyter raises on purpose."""
+
+    #: One line that tells the user what to do about it ("" when there is nothing to add).
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: where (a field path such as ``config.networking.type``)
+    and what to do about it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(QoderError, ValueError):
+    """The request is invalid; nothing was sent. ``problems`` lists every problem at once."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        header = "1 problem" if count == 1 else f"{count} problems"
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"The environment request has {header}; nothing was sent:\n{lines}")
+
+
+class ConfigurationError(QoderError):
+    """The client is not set up so that it can safely talk to the service."""
+
+
+class MissingTokenError(ConfigurationError):
+    hint = (
+        "Set the QODER_PAT (or QODER_ACCESS_TOKEN) environment variable to a personal access "
+        "token (pt-...) before starting Jupyter, or pass token=... to the client."
+    )
+
+
+class InsecureTransportError(ConfigurationError):
+    hint = "Use an https:// base URL; plain http is allowed only to a loopback address."
+
+
+# --- talking to the service -------------------------------------------------------------------
+
+
+class APIError(QoderError):
+    """Something went wrong while talking to the service."""
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.method = method
+        self.url = url
+
+
+class APIConnectionError(APIError):
+    hint = "Check the base URL and your network; the request can be retried safely."
+
+
+class APITimeoutError(APIConnectionError):
+    hint = "The service did not answer in time; try again, or raise the timeout setting."
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status. Subclasses name the common ones."""
+
+    hint = "See the message above; the request id helps the service's support find it."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        error_type: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, hint=hint)
+        self.status_code = status_code
+        self.error_type = error_type
+        self.param = param
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        kind = f" {self.error_type}" if self.error_type else ""
+        where = f" (field {self.param})" if self.param else ""
+        request = f" [request {self.request_id}]" if self.request_id else ""
+        text = f"{self.status_code}{kind}: {self.message}{where}{request}"
+        return f"{text}\nHint: {self.hint}" if self.hint else text
+
+
+class BadRequestError(APIStatusError):
+    hint = "The service rejected the request as invalid; fix the field it names and resend."
+
+
+class AuthenticationError(APIStatusError):
+    hint = (
+        "The token is missing, malformed, expired or revoked: set QODER_PAT to a valid personal "
+        "access token (pt-...)."
+    )
+
+
+class PermissionDeniedError(APIStatusError):
+    hint = "The token is valid but may not do this; ask for access or use another token."
+
+
+class NotFoundError(APIStatusError):
+    hint = "Check the environment id; list environments to see the ones that exist."
+
+
+class ConflictError(APIStatusError):
+    hint = "An environment with that name may already exist: choose another name, or fetch it."
+
+
+class RateLimitError(APIStatusError):
+    hint = "The service is throttling requests; wait a moment and try again."
+
+
+class ServerError(APIStatusError):
+    hint = "The service failed; try again later. Creates are safe to retry (idempotency key)."
+
+
+class OutcomeUnknownError(APIError):
+    """A create may or may not have happened, and the client could not find out which.
+
+    Retrying with the same ``idempotency_key`` within 24 hours is safe: it can never create a second
+    environment.
+    """
+
+    def __init__(self, message: str, *, name: str, idempotency_key: str, method: str = "",
+                 url: str = "") -> None:
+        super().__init__(
+            message,
+            method=method,
+            url=url,
+            hint=(
+                f"Look for an environment named {name!r} before creating it again, or retry with "
+                f"idempotency_key={idempotency_key!r}, which never creates twice."
+            ),
+        )
+        self.name = name
+        self.idempotency_key = idempotency_key
