@@ -1,0 +1,288 @@
+"""HTTP on top of :mod:`http.server`: keep-alive, one write per response, faults, request records.
+
+Why it is fast enough: ``TCP_NODELAY`` is set on every accepted connection and each response leaves
+in a single ``write``, which avoids the 40 ms Nagle/delayed-ACK stall of the stock handler (see
+shared/testing/loopback.md).
+
+Nothing here logs headers, so neither the ``Authorization`` header nor a token can reach a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import socketserver
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import openapi
+from .bodies import DEFAULT_MAX_BODY_BYTES, Body, read_body
+from .faults import BEFORE_KINDS, FaultPlan
+from .responses import ApiError, Response, request_id_for
+from .service import API_PREFIX, ApiRequest, Service
+
+logger = logging.getLogger("qoder_jupyter.emulator")
+
+OPENAPI_PATHS = frozenset({"/openapi.json", API_PREFIX + "/openapi.json"})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One API request as the emulator saw it. Never holds the Authorization header or a token."""
+
+    method: str
+    path: str
+    query: str
+    idempotency_key: str | None
+    request_id: str
+    status: int | None  # None when no answer was sent (a "reset-after" fault)
+    fault: str | None
+
+
+@dataclass
+class Backend:
+    """What the HTTP layer serves. Mutable: the emulator changes latency and faults at run time."""
+
+    service: Service
+    faults: FaultPlan
+    latency: float = 0.0
+    retry_after: int = 1
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    records: list[RequestRecord] = field(default_factory=list)
+
+
+class HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, backend: Backend) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.backend = backend
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._stopping = threading.Event()
+        super().__init__((host, port), Handler)
+
+    def server_bind(self) -> None:
+        # Skip HTTPServer.server_bind: its socket.getfqdn() can stall on a machine without DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = (
+            str(self.server_address[0]),
+            int(self.server_address[1]),
+        )
+
+    def run(self) -> None:
+        """Serve until :meth:`stop`; unlike serve_forever, stopping needs no poll interval."""
+        while not self._stopping.is_set():
+            self.handle_request()
+
+    def stop(self) -> None:
+        """Stop accepting, then cut every open keep-alive connection. Call from another thread."""
+        self._stopping.set()
+        # Wake handle_request(), which is blocked waiting for a connection.
+        with contextlib.suppress(OSError):
+            socket.create_connection((self.server_name, self.server_port), timeout=1).close()
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def track(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def untrack(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-request is normal; never print tracebacks to stderr.
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "qoder-emulator"
+    sys_version = ""
+    timeout = 300  # seconds an idle keep-alive connection may hold a thread
+    server: HTTPServer
+    _fields: dict[str, str]
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.untrack(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s - " + format, self.address_string(), *args)
+
+    def parse_request(self) -> bool:
+        """Also serve methods that have no ``do_`` handler (QUERY, BREW...): they get the API's
+        405, not the stdlib's 501."""
+        if not super().parse_request():
+            return False
+        if hasattr(self, "do_" + self.command):
+            return True
+        self._serve()
+        return False  # tells handle_one_request the request is dealt with
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own errors (bad request line, unknown method...) in the API error shape."""
+        self.close_connection = True
+        text = message or _reason(code)
+        request_id = request_id_for(None)
+        self._send(ApiError(code, f"{text}.").to_response(request_id), request_id)
+
+    def _header(self, name: str) -> str | None:
+        return self._fields.get(name)
+
+    def _serve(self) -> None:
+        # One pass over the headers (email.message lookups are linear); the first of a name wins.
+        self._fields = {name.lower(): value for name, value in reversed(self.headers.items())}
+        request_id = request_id_for(self._header("x-request-id"))
+        url = urlsplit(self.path)
+        body = self._read_body()
+        if url.path in OPENAPI_PATHS:
+            self._send(self._openapi(request_id), request_id)
+        elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+            self._serve_api(url.path, url.query, body, request_id)
+        else:
+            message = f"No such path {url.path[:100]}; the API lives under {API_PREFIX}."
+            self._send(ApiError(404, message).to_response(request_id), request_id)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
+
+    def _serve_api(self, path: str, query: str, body: Body, request_id: str) -> None:
+        backend = self.server.backend
+        if backend.latency > 0:
+            time.sleep(backend.latency)
+        fault = backend.faults.next(self.command)
+        if fault in BEFORE_KINDS:
+            response = self._fault_response(fault, request_id)
+        elif body.error is not None:
+            response = body.error.to_response(request_id)
+        else:
+            response = self._call_service(path, query, body.data, request_id)
+            if fault == "500-after":
+                message = "Internal server error (emulated fault 500-after: the request was done)."
+                response = ApiError(500, message).to_response(request_id)
+        reset = fault == "reset-after"
+        backend.records.append(
+            RequestRecord(
+                method=self.command,
+                path=path,
+                query=query,
+                idempotency_key=self._header("idempotency-key"),
+                request_id=request_id,
+                status=None if reset else response.status,
+                fault=fault,
+            )
+        )
+        if reset:
+            self._reset()
+        else:
+            self._send(response, request_id)
+
+    def _call_service(self, path: str, query: str, body: bytes, request_id: str) -> Response:
+        request = ApiRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            body=body,
+            content_type=self._header("content-type"),
+            authorization=self._header("authorization"),
+            sent_api_key=self._header("x-api-key") is not None,
+            idempotency_key=self._header("idempotency-key"),
+            request_id=request_id,
+        )
+        try:
+            return self.server.backend.service.handle(request)
+        except Exception:  # a bug or a stopped store: answer like a real server would
+            logger.exception("emulator failure on %s %s", self.command, path)
+            message = "Internal server error in the emulator; see its log."
+            return ApiError(500, message).to_response(request_id)
+
+    def _fault_response(self, fault: str, request_id: str) -> Response:
+        if fault == "503-empty":
+            return Response(503)
+        if fault == "429":
+            seconds = str(self.server.backend.retry_after)
+            error = ApiError(
+                429,
+                f"Too many requests (emulated fault 429); retry after {seconds} s.",
+                headers=(("Retry-After", seconds),),
+            )
+            return error.to_response(request_id)
+        message = "Internal server error (emulated fault 500-before: nothing was done)."
+        return ApiError(500, message).to_response(request_id)
+
+    def _openapi(self, request_id: str) -> Response:
+        if self.command not in ("GET", "HEAD"):
+            error = ApiError(405, "Use GET for the OpenAPI document.", headers=(("Allow", "GET"),))
+            return error.to_response(request_id)
+        return Response(200, openapi.document_bytes(), "application/json")
+
+    def _read_body(self) -> Body:
+        body = read_body(
+            self.rfile,
+            self._header("content-length"),
+            self._header("transfer-encoding"),
+            self.server.backend.max_body_bytes,
+        )
+        if not body.keep_alive:
+            self.close_connection = True
+        return body
+
+    def _send(self, response: Response, request_id: str) -> None:
+        lines = [
+            f"HTTP/1.1 {response.status} {_reason(response.status)}",
+            f"Date: {self.date_time_string()}",
+            f"Server: {self.server_version}",
+            f"x-request-id: {request_id}",
+        ]
+        if response.content_type:
+            lines.append(f"Content-Type: {response.content_type}")
+        lines.append(f"Content-Length: {len(response.body)}")
+        lines.extend(f"{name}: {value}" for name, value in response.headers)
+        if self.close_connection:
+            lines.append("Connection: close")
+        elif self.request_version == "HTTP/1.0":
+            lines.append("Connection: keep-alive")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        try:  # headers and body in one write: no Nagle stall, one segment when small
+            self.wfile.write(head if self.command == "HEAD" else head + response.body)
+        except OSError:
+            self.close_connection = True
+        self.log_request(response.status, len(response.body))
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST and no answer, as a crashing gateway would."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        finally:
+            # The socket really closes only once rfile (a makefile() of it) is closed as well.
+            self.connection.close()
+            self.rfile.close()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
