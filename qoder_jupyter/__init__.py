@@ -21,7 +21,16 @@ _LAZY = {
     "Token": "credentials",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "DeletedEnvironment",
+    "Environment",
+    "EnvironmentPage",
+    "EnvironmentSpec",
+    "Token",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client

@@ -25,6 +25,7 @@ from typing import Any, Literal, NoReturn
 
 from traitlets import Bool, Dict, HasTraits, List, Unicode
 
+from .credentials import DEFAULT_BASE_URL
 from .errors import Problem, ValidationError
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
     "parse_line",
     "spec_from_namespace",
 ]
-
-DEFAULT_BASE_URL = "https://openapi.qoder.sh/api/v1/cloud"
 
 #: The accepted ``config.networking.type`` values; "allowed_hosts" is another doc's spelling of
 #: "allowlist" and is sent as written.

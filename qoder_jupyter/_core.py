@@ -1,0 +1,391 @@
+"""The I/O-free core that :class:`~qoder_jupyter.client.Client` and
+:class:`~qoder_jupyter.client.AsyncClient` share.
+
+Each operation is written once, as a generator ("flow") that yields what it needs done, a
+:class:`Request` to send or a :class:`Sleep` to wait, and receives the :data:`Outcome` of each
+request. The sync and async clients only drive flows with their own I/O, so retries, idempotency,
+reconciliation of ambiguous creates and error mapping cannot drift apart between the two, and all of
+it can be exercised without a network.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+from .environment import DeletedEnvironment, Environment, EnvironmentPage, ResponseShapeError
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+
+logger = logging.getLogger("qoder_jupyter.client")
+
+T = TypeVar("T")
+
+#: Statuses worth another attempt (contract §6). 4xx other than 408/429 never are.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+# --- the protocol between a flow and its driver --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, relative to the base URL. It never holds the token: the driver adds the
+    Authorization header as the request leaves."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    idempotency_key: str | None = None
+    request_id: str = ""
+
+    @property
+    def retry_safe(self) -> bool:
+        """Whether sending it twice can do no harm: reads, deletes, and keyed POSTs."""
+        return self.method in ("GET", "DELETE", "PUT") or self.idempotency_key is not None
+
+    def headers(self) -> dict[str, str]:
+        headers = {"x-request-id": self.request_id}
+        if self.idempotency_key:
+            headers["Idempotency-Key"] = self.idempotency_key
+        return headers
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response as the driver received it (header names in lower case)."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.content) if self.content else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    """No HTTP response. ``maybe_sent`` tells whether the request may have reached the server (a
+    read timeout or a dropped connection) or certainly did not (a refused connection)."""
+
+    kind: Literal["connect", "timeout", "protocol"]
+    maybe_sent: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+Outcome = Response | TransportFailure
+Step = Request | Sleep
+Flow = Generator[Step, Outcome | None, T]
+
+
+# --- retries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; a server's ``Retry-After`` wins when it is short."""
+
+    max_retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def delay(self, attempt: int, retry_after: str | None) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``; None to stop (a long Retry-After)."""
+        asked = parse_retry_after(retry_after)
+        if asked is not None:
+            return asked if asked <= self.max_retry_after else None
+        return self.rng.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None when absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """How a request ended after its attempts: the last outcome, and whether any attempt that
+    failed may still have acted on the server."""
+
+    outcome: Outcome
+    maybe_acted: bool
+
+
+def _may_have_acted(outcome: Outcome) -> bool:
+    if isinstance(outcome, TransportFailure):
+        return outcome.maybe_sent
+    return outcome.status >= 500  # a gateway 429/408 answers before the service acts
+
+
+def _is_final(outcome: Outcome, request: Request) -> bool:
+    """Whether this outcome ends the attempts regardless of the retry budget."""
+    if isinstance(outcome, Response):
+        return outcome.status not in RETRY_STATUSES
+    return outcome.maybe_sent and not request.retry_safe
+
+
+def exchange(request: Request, policy: RetryPolicy) -> Flow[Exchange]:
+    """Send ``request`` with retries. Every attempt has its own ``x-request-id`` and the same
+    ``Idempotency-Key``."""
+    maybe_acted = False
+    for attempt in range(policy.max_retries + 1):
+        outcome = yield replace(request, request_id=f"req_{uuid.uuid4().hex}")
+        assert outcome is not None
+        if _is_final(outcome, request):
+            return Exchange(outcome, maybe_acted)
+        maybe_acted = maybe_acted or _may_have_acted(outcome)
+        retry_after = outcome.headers.get("retry-after") if isinstance(outcome, Response) else None
+        delay = policy.delay(attempt, retry_after)
+        if attempt == policy.max_retries or delay is None:
+            return Exchange(outcome, maybe_acted)
+        logger.info(
+            "%s %s: %s (attempt %d of %d); retrying in %.2f s",
+            request.method,
+            request.path,
+            _describe(outcome),
+            attempt + 1,
+            policy.max_retries + 1,
+            delay,
+        )
+        yield Sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def error_for(outcome: Outcome, request: Request) -> APIError:
+    """The typed error for an outcome that is not a success."""
+    if isinstance(outcome, TransportFailure):
+        error_class = APITimeoutError if outcome.kind == "timeout" else APIConnectionError
+        return error_class(
+            f"{request.method} {request.path} failed: {outcome.detail}",
+            method=request.method,
+            url=request.path,
+        )
+    return status_error(outcome, request)
+
+
+def status_error(response: Response, request: Request) -> APIStatusError:
+    body = response.json()
+    details = body.get("error") if isinstance(body, dict) else None
+    details = details if isinstance(details, dict) else {}
+    message = details.get("message")
+    error_class = _STATUS_ERRORS.get(response.status, APIStatusError)
+    if response.status >= 500:
+        error_class = ServerError
+    hint = None
+    if 300 <= response.status < 400:
+        location = response.headers.get("location", "another address")
+        message = f"The service redirected to {location}; redirects are not followed."
+        hint = "Set the base URL to the final address (redirects could carry the token elsewhere)."
+    request_id = (body.get("request_id") if isinstance(body, dict) else None) or (
+        response.headers.get("x-request-id") or request.request_id
+    )
+    return error_class(
+        message if isinstance(message, str) and message else _describe_body(response),
+        status_code=response.status,
+        error_type=_optional_str(details.get("type")),
+        param=_optional_str(details.get("param")),
+        request_id=_optional_str(request_id),
+        method=request.method,
+        url=request.path,
+        hint=hint,
+    )
+
+
+def _describe_body(response: Response) -> str:
+    """A message for an error without the documented JSON body (a proxy or a gateway spoke)."""
+    if not response.content.strip():
+        return "The service answered with an empty body."
+    kind = response.headers.get("content-type", "").split(";")[0] or "unknown type"
+    if "html" in kind:
+        return "The service answered with an HTML page (probably from a proxy or gateway)."
+    text = response.content[:200].decode("utf-8", "replace").strip().replace("\n", " ")
+    if response.json() is not None:
+        return f"The service answered with an error in an unexpected shape: {text}"
+    return f"The service answered with a non-JSON body ({kind}): {text}"
+
+
+def _describe(outcome: Outcome) -> str:
+    if isinstance(outcome, TransportFailure):
+        return outcome.detail
+    return f"HTTP {outcome.status}"
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _expect(exchange: Exchange, request: Request) -> Any:
+    """The JSON body of a successful exchange; the typed error otherwise."""
+    outcome = exchange.outcome
+    if isinstance(outcome, TransportFailure) or not 200 <= outcome.status < 300:
+        raise error_for(outcome, request)
+    return outcome.json()
+
+
+def _environment(body: Any, request: Request) -> Environment:
+    try:
+        return Environment.from_json(body)
+    except ResponseShapeError as error:
+        raise APIError(f"{request.method} {request.path}: {error}", method=request.method) from None
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+def environment_path(env_id: str) -> str:
+    if not isinstance(env_id, str) or not env_id.strip():
+        raise ValueError("An environment id is required, such as 'env_019e…'.")
+    return f"/environments/{quote(env_id.strip(), safe='')}"
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+def create_environment(body: Mapping[str, Any], key: str, policy: RetryPolicy) -> Flow[Environment]:
+    """Create once, whatever the network does: all attempts share ``key``; when an attempt may
+    have acted and the end is unclear, look the environment up by name before reporting."""
+    request = Request("POST", "/environments", json=dict(body), idempotency_key=key)
+    result = yield from exchange(request, policy)
+    outcome = result.outcome
+    if isinstance(outcome, Response) and outcome.status in (200, 201):
+        return _environment(outcome.json(), request)
+    # Ambiguous: this attempt may have acted, or an earlier one may have and this one's answer
+    # (a 409 for our own name, or a last failure) does not tell us whether it did.
+    conflict = isinstance(outcome, Response) and outcome.status == 409
+    unclear = not isinstance(outcome, Response) or outcome.status in RETRY_STATUSES
+    if not (_may_have_acted(outcome) or (result.maybe_acted and (conflict or unclear))):
+        raise error_for(outcome, request)
+    name = str(body.get("name", ""))
+    try:
+        found = yield from find_by_name(name, policy)
+    except APIError:
+        raise OutcomeUnknownError(
+            f"The create of {name!r} may have reached the service, and checking failed too.",
+            name=name,
+            idempotency_key=key,
+            method="POST",
+            url=request.path,
+        ) from None
+    if found is not None and found.matches(body):
+        logger.info("Create of %r was ambiguous; found it on the service as %s", name, found.id)
+        return found
+    raise error_for(outcome, request)
+
+
+def find_by_name(name: str, policy: RetryPolicy) -> Flow[Environment | None]:
+    """The newest unarchived environment called ``name``, scanning pages newest first."""
+    params: dict[str, str] | None = {"limit": "100"}
+    while params is not None:
+        page = yield from list_environments(params, policy)
+        found = next((environment for environment in page if environment.name == name), None)
+        if found is not None:
+            return found
+        params = next_page_params(page, params)
+    return None
+
+
+def list_environments(params: Mapping[str, str], policy: RetryPolicy) -> Flow[EnvironmentPage]:
+    request = Request("GET", "/environments", params=dict(params))
+    body = _expect((yield from exchange(request, policy)), request)
+    if not isinstance(body, dict):
+        raise APIError("GET /environments: the response is not a JSON object.", method="GET")
+    try:
+        return EnvironmentPage.from_response(body)
+    except ResponseShapeError as error:
+        raise APIError(f"GET /environments: {error}", method="GET") from None
+
+
+def next_page_params(page: EnvironmentPage, params: Mapping[str, str]) -> dict[str, str] | None:
+    """The query for the page after ``page`` (same filters), or None when it was the last."""
+    if not page.has_more or not page.data:
+        return None
+    kept = {k: v for k, v in params.items() if k not in ("after_id", "before_id", "page")}
+    if page.next_page:
+        return {**kept, "page": page.next_page}
+    return {**kept, "after_id": page.last_id or page.data[-1].id}
+
+
+def retrieve_environment(env_id: str, policy: RetryPolicy) -> Flow[Environment]:
+    request = Request("GET", environment_path(env_id))
+    return _environment(_expect((yield from exchange(request, policy)), request), request)
+
+
+def update_environment(
+    env_id: str, body: Mapping[str, Any], policy: RetryPolicy
+) -> Flow[Environment]:
+    request = Request(
+        "POST", environment_path(env_id), json=dict(body), idempotency_key=new_idempotency_key()
+    )
+    return _environment(_expect((yield from exchange(request, policy)), request), request)
+
+
+def archive_environment(env_id: str, policy: RetryPolicy) -> Flow[Environment]:
+    path = environment_path(env_id) + "/archive"
+    request = Request("POST", path, idempotency_key=new_idempotency_key())
+    return _environment(_expect((yield from exchange(request, policy)), request), request)
+
+
+def delete_environment(env_id: str, policy: RetryPolicy) -> Flow[DeletedEnvironment]:
+    request = Request("DELETE", environment_path(env_id))
+    result = yield from exchange(request, policy)
+    outcome = result.outcome
+    if isinstance(outcome, Response) and outcome.status == 404 and result.maybe_acted:
+        # An earlier attempt deleted it and its answer was lost: that is the success we wanted.
+        return DeletedEnvironment(id=env_id)
+    return DeletedEnvironment.from_response(env_id, _expect(result, request))

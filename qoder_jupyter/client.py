@@ -1,0 +1,475 @@
+"""``Client`` and ``AsyncClient``: the Environments API over httpx.
+
+Both are thin drivers of the flows in :mod:`qoder_jupyter._core`: they send its requests with httpx,
+sleep when it says so and hand back what came of each request. Everything that decides (retries,
+idempotency, reconciliation, errors) lives in the core, written once.
+
+    >>> with Client() as client:                                  # doctest: +SKIP
+    ...     env = client.environments.create(name="demo", networking="limited", apt=["curl"])
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from . import __version__
+from ._core import (
+    Flow,
+    Outcome,
+    Request,
+    Response,
+    RetryPolicy,
+    Sleep,
+    Step,
+    TransportFailure,
+    archive_environment,
+    create_environment,
+    delete_environment,
+    list_environments,
+    new_idempotency_key,
+    next_page_params,
+    retrieve_environment,
+    update_environment,
+)
+from .credentials import Token, check_transport, resolve_base_url, resolve_token
+from .environment import DeletedEnvironment, Environment, EnvironmentPage
+from .errors import ConfigurationError, Problem, QoderError, ValidationError
+from .spec import EnvironmentSpec
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client"]
+
+logger = logging.getLogger("qoder_jupyter.client")
+
+T = TypeVar("T")
+
+#: A control-plane call answers in well under a second; 30 s to read leaves room for a slow day
+#: without a frozen notebook, and 5 s to connect catches a wrong host quickly.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+_MAX_PAGE_SIZE = 100
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS settings, built once: loading the CA bundle costs ~50 ms per client."""
+    return httpx.create_ssl_context()
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the token as the request leaves, so it lives in no header dict we keep."""
+
+    def __init__(self, token: Token) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
+class _Base:
+    """What the sync and async clients share: settings, the token and the httpx options."""
+
+    def __init__(
+        self,
+        *,
+        token: str | Token | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        backoff: float,
+        environ: Mapping[str, str] | None,
+        seed: int | None,
+    ) -> None:
+        environ = os.environ if environ is None else environ
+        self.base_url = resolve_base_url(base_url, environ)
+        check_transport(self.base_url)
+        self._token = resolve_token(token, environ)
+        rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
+        self.retry_policy = RetryPolicy(max_retries=max_retries, backoff=backoff, rng=rng)
+        self._httpx_options: dict[str, Any] = {
+            "base_url": self.base_url,
+            "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+            "follow_redirects": False,
+            "verify": _tls_context(),
+            "auth": _BearerAuth(self._token),
+            "headers": {
+                "Accept": "application/json",
+                "User-Agent": f"qoder-jupyter/{__version__} httpx/{httpx.__version__}",
+            },
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
+
+    def _scrubbed(self, error: QoderError) -> QoderError:
+        """Never let the token through a message, even if a server echoes it back."""
+        secret = self._token.reveal()
+        if secret in error.message:
+            error.message = error.message.replace(secret, "<token>")
+            error.args = (error.message,)
+        return error
+
+
+def _httpx_request_kwargs(request: Request) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "url": request.path,
+        "params": request.params,
+        "json": request.json,
+        "headers": request.headers(),
+    }
+
+
+def _response(response: httpx.Response) -> Response:
+    return Response(
+        status=response.status_code,
+        headers={name.lower(): value for name, value in response.headers.items()},
+        content=response.content,
+    )
+
+
+def _failure(error: httpx.TransportError) -> TransportFailure:
+    """Whether a failed request may have reached the server decides whether a create is
+    ambiguous: a refused connection did not; a read timeout or a dropped connection may have."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return TransportFailure("connect", maybe_sent=False, detail=detail)
+    if isinstance(error, httpx.TimeoutException):
+        return TransportFailure("timeout", maybe_sent=True, detail=f"timed out ({detail})")
+    if isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+        raise ConfigurationError(f"The request could not be sent: {detail}") from None
+    return TransportFailure("protocol", maybe_sent=True, detail=detail)
+
+
+class Client(_Base):
+    """A synchronous client of the Environments API.
+
+    ``token`` defaults to ``$QODER_PAT``, then ``$QODER_ACCESS_TOKEN``; ``base_url`` to
+    ``$QODER_BASE_URL``, then ``$QODER_MANAGED_BASE_URL``, then the service's URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | Token | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        environ: Mapping[str, str] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            environ=environ,
+            seed=seed,
+        )
+        self._http = httpx.Client(**self._httpx_options)
+        self.environments = Environments(self)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def run(self, flow: Flow[T]) -> T:
+        """Drive one flow of the core to its result."""
+        try:
+            step = next(flow)
+            while True:
+                step = flow.send(self._perform(step))
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        except QoderError as error:
+            raise self._scrubbed(error) from error.__cause__
+
+    def _perform(self, step: Step) -> Outcome | None:
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
+        try:
+            return _response(self._http.request(**_httpx_request_kwargs(step)))
+        except httpx.TransportError as error:
+            return _failure(error)
+
+
+class AsyncClient(_Base):
+    """The asynchronous twin of :class:`Client` (asyncio or trio), with the same methods."""
+
+    def __init__(
+        self,
+        *,
+        token: str | Token | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        environ: Mapping[str, str] | None = None,
+        seed: int | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        super().__init__(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            environ=environ,
+            seed=seed,
+        )
+        limits = httpx.Limits(max_connections=max_connections)
+        self._http = httpx.AsyncClient(limits=limits, **self._httpx_options)
+        self.environments = AsyncEnvironments(self)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def run(self, flow: Flow[T]) -> T:
+        """Drive one flow of the core to its result."""
+        try:
+            step = next(flow)
+            while True:
+                step = flow.send(await self._perform(step))
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        except QoderError as error:
+            raise self._scrubbed(error) from error.__cause__
+
+    async def _perform(self, step: Step) -> Outcome | None:
+        if isinstance(step, Sleep):
+            await anyio.sleep(step.seconds)
+            return None
+        try:
+            return _response(await self._http.request(**_httpx_request_kwargs(step)))
+        except httpx.TransportError as error:
+            return _failure(error)
+
+
+# --- request bodies and queries (validated before anything is sent) ------------------------------
+
+
+def create_body(
+    spec: EnvironmentSpec | Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The create body from a spec, a request-body mapping, or spec fields as keywords."""
+    if spec is None:
+        spec = EnvironmentSpec(**fields)
+    elif fields:
+        raise TypeError("Pass either a spec or keyword fields, not both.")
+    elif not isinstance(spec, EnvironmentSpec):
+        spec = EnvironmentSpec.from_body(spec)
+    return spec.to_body()
+
+
+def update_body(
+    *,
+    name: str | None,
+    description: str | None,
+    config: EnvironmentSpec | Mapping[str, Any] | None,
+    metadata: Mapping[str, str | None] | None,
+) -> dict[str, Any]:
+    """The update body: only what is given. ``config`` replaces the whole stored config;
+    ``metadata`` is a patch in which ``None`` deletes a key. Checked by the same rules as a create
+    (an :class:`EnvironmentSpec` stands in for the fields that are not being changed)."""
+    if isinstance(config, EnvironmentSpec):
+        probe = config.copy()
+    elif config is not None:
+        probe = EnvironmentSpec.from_body({"name": "unchanged", "config": config})
+    else:
+        probe = EnvironmentSpec()
+    probe.name = "unchanged" if name is None else name
+    probe.description = description or ""
+    patch = dict(metadata or {})
+    probe.metadata = {key: value for key, value in patch.items() if value is not None}
+    given = {"name": name, "description": description, "config": config, "metadata": metadata}
+    if all(value is None for value in given.values()):
+        raise ValidationError(
+            [Problem("update", "Nothing to update: give a name, description, config or metadata.")]
+        )
+    problems = [p for p in probe.problems() if given[_top_field(p)] is not None]
+    if problems:
+        raise ValidationError(problems)
+    body: dict[str, Any] = {k: v for k, v in given.items() if k in ("name", "description")}
+    body = {key: value for key, value in body.items() if value is not None}
+    if config is not None:
+        body["config"] = probe.to_body()["config"]
+    if metadata is not None:
+        body["metadata"] = patch
+    return body
+
+
+def _top_field(problem: Problem) -> str:
+    top = problem.field.split(".", 1)[0].split("[", 1)[0]
+    return top if top in ("name", "description", "metadata") else "config"
+
+
+def list_params(
+    *,
+    limit: int | None = None,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    page: str | None = None,
+    include_archived: bool | None = None,
+    created_after: datetime | str | None = None,
+    created_before: datetime | str | None = None,
+) -> dict[str, str]:
+    """The list query, checked before it is sent."""
+    problems = []
+    if limit is not None and not 1 <= limit <= _MAX_PAGE_SIZE:
+        problems.append(Problem("limit", f"limit must be 1 to {_MAX_PAGE_SIZE}, not {limit}."))
+    cursors = {"after_id": after_id, "before_id": before_id, "page": page}
+    given = [name for name, value in cursors.items() if value]
+    if len(given) > 1:
+        problems.append(Problem("cursor", f"Give at most one of {', '.join(given)}."))
+    if problems:
+        raise ValidationError(problems)
+    params: dict[str, str] = {name: str(value) for name, value in cursors.items() if value}
+    if limit is not None:
+        params["limit"] = str(limit)
+    if include_archived is not None:
+        params["include_archived"] = "true" if include_archived else "false"
+    for key, value in (("created_at[gte]", created_after), ("created_at[lte]", created_before)):
+        if value is not None:
+            params[key] = value.isoformat() if isinstance(value, datetime) else value
+    return params
+
+
+# --- the environments resource, sync and async ---------------------------------------------------
+
+
+class Environments:
+    """``client.environments``: create, list, retrieve, update, archive and delete."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self,
+        spec: EnvironmentSpec | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> Environment:
+        """Create an environment from a spec, a request body, or spec fields as keywords.
+
+        Safe to retry: every attempt carries one ``Idempotency-Key`` (pass the one from an
+        :class:`~qoder_jupyter.errors.OutcomeUnknownError` to retry that create).
+        """
+        body = create_body(spec, fields)
+        key = idempotency_key or new_idempotency_key()
+        return self._client.run(create_environment(body, key, self._client.retry_policy))
+
+    def list(self, **query: Any) -> EnvironmentPage:
+        """One page, newest first. Takes the arguments of :func:`list_params`."""
+        params = list_params(**query)
+        return self._client.run(list_environments(params, self._client.retry_policy))
+
+    def list_all(self, **query: Any) -> Iterator[Environment]:
+        """Every environment, page after page (100 a page unless ``limit`` says otherwise)."""
+        params: dict[str, str] | None = list_params(**{"limit": _MAX_PAGE_SIZE, **query})
+        while params is not None:
+            page = self._client.run(list_environments(params, self._client.retry_policy))
+            yield from page
+            params = next_page_params(page, params)
+
+    def retrieve(self, env_id: str) -> Environment:
+        return self._client.run(retrieve_environment(env_id, self._client.retry_policy))
+
+    def update(
+        self,
+        env_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: EnvironmentSpec | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | None] | None = None,
+    ) -> Environment:
+        """Change what is given; see :func:`update_body`."""
+        body = update_body(name=name, description=description, config=config, metadata=metadata)
+        return self._client.run(update_environment(env_id, body, self._client.retry_policy))
+
+    def archive(self, env_id: str) -> Environment:
+        return self._client.run(archive_environment(env_id, self._client.retry_policy))
+
+    def delete(self, env_id: str) -> DeletedEnvironment:
+        return self._client.run(delete_environment(env_id, self._client.retry_policy))
+
+
+class AsyncEnvironments:
+    """``async_client.environments``: the same methods as :class:`Environments`, awaitable."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        spec: EnvironmentSpec | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> Environment:
+        body = create_body(spec, fields)
+        key = idempotency_key or new_idempotency_key()
+        return await self._client.run(create_environment(body, key, self._client.retry_policy))
+
+    async def list(self, **query: Any) -> EnvironmentPage:
+        params = list_params(**query)
+        return await self._client.run(list_environments(params, self._client.retry_policy))
+
+    async def list_all(self, **query: Any) -> AsyncIterator[Environment]:
+        params: dict[str, str] | None = list_params(**{"limit": _MAX_PAGE_SIZE, **query})
+        while params is not None:
+            page = await self._client.run(list_environments(params, self._client.retry_policy))
+            for environment in page:
+                yield environment
+            params = next_page_params(page, params)
+
+    async def retrieve(self, env_id: str) -> Environment:
+        return await self._client.run(retrieve_environment(env_id, self._client.retry_policy))
+
+    async def update(
+        self,
+        env_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: EnvironmentSpec | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | None] | None = None,
+    ) -> Environment:
+        body = update_body(name=name, description=description, config=config, metadata=metadata)
+        return await self._client.run(update_environment(env_id, body, self._client.retry_policy))
+
+    async def archive(self, env_id: str) -> Environment:
+        return await self._client.run(archive_environment(env_id, self._client.retry_policy))
+
+    async def delete(self, env_id: str) -> DeletedEnvironment:
+        return await self._client.run(delete_environment(env_id, self._client.retry_policy))

@@ -1,0 +1,130 @@
+"""Where the token and the base URL come from, and the rule that keeps the token off the wire in
+clear text.
+
+The token is held in a :class:`Token`, whose ``repr`` and ``str`` are masked and which refuses to be
+pickled, so that it cannot end up in a notebook output, a log line or a saved kernel variable by
+accident. Only the HTTP layer calls :meth:`Token.reveal`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from .errors import InsecureTransportError, MissingTokenError
+
+__all__ = [
+    "BASE_URL_VARIABLES",
+    "DEFAULT_BASE_URL",
+    "TOKEN_VARIABLES",
+    "Token",
+    "check_transport",
+    "is_loopback_host",
+    "resolve_base_url",
+    "resolve_token",
+]
+
+#: The seed document's base URL. Newer docs use https://api.qoder.com/api/v1/cloud.
+DEFAULT_BASE_URL = "https://openapi.qoder.sh/api/v1/cloud"
+#: Environment variables read for the token, in order (the seed's name first, then the SDK's).
+TOKEN_VARIABLES = ("QODER_PAT", "QODER_ACCESS_TOKEN")
+#: Environment variables read for the base URL, in order (ours, then the official SDK's).
+BASE_URL_VARIABLES = ("QODER_BASE_URL", "QODER_MANAGED_BASE_URL")
+
+
+class Token:
+    """A secret that does not show itself: ``repr`` and ``str`` print ``Token('pt-…')``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise MissingTokenError("The token is empty.")
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        """The secret itself, for the Authorization header and nothing else."""
+        return self._value
+
+    def __repr__(self) -> str:
+        prefix = "pt-" if self._value.startswith("pt-") else ""
+        return f"Token('{prefix}…')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("A Token cannot be pickled or copied out of the process.")
+
+
+def resolve_token(
+    token: str | Token | None = None, environ: Mapping[str, str] | None = None
+) -> Token:
+    """The token given, else the first of :data:`TOKEN_VARIABLES` that is set."""
+    if isinstance(token, Token):
+        return token
+    if token is not None:
+        return Token(token)
+    environ = os.environ if environ is None else environ
+    for variable in TOKEN_VARIABLES:
+        value = environ.get(variable, "").strip()
+        if value:
+            return Token(value)
+    names = " or ".join(TOKEN_VARIABLES)
+    raise MissingTokenError(f"No Qoder token: neither {names} is set.")
+
+
+def resolve_base_url(base_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The base URL given, else the first of :data:`BASE_URL_VARIABLES` that is set, else the
+    seed's; without a trailing slash."""
+    environ = os.environ if environ is None else environ
+    candidates = [base_url, *(environ.get(name) for name in BASE_URL_VARIABLES), DEFAULT_BASE_URL]
+    chosen = next(url.strip() for url in candidates if url and url.strip())
+    return chosen.rstrip("/")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses only (``localhost.evil.example`` is not)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(base_url: str) -> None:
+    """Refuse a base URL over which the token could leak: plain http to anything but loopback,
+    credentials in the URL, or a scheme other than http(s)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InsecureTransportError(
+            f"The base URL {_safe_url(base_url)!r} is not an http(s) URL with a host.",
+            hint="Use a URL such as https://api.qoder.com/api/v1/cloud.",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InsecureTransportError(
+            "The base URL contains a user name or password; the token is sent in a header instead.",
+            hint="Remove the 'user:password@' part from the base URL.",
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InsecureTransportError(
+            f"Refusing to send the token over plain http to {parts.hostname!r}."
+        )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any userinfo, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()

@@ -1,0 +1,244 @@
+"""What the service returns, read tolerantly.
+
+Every documented shape of an environment is accepted: with or without ``status``, ``archived`` or
+``archived_at``, with the defaults newer servers fill into ``config`` or without them, with fields
+this client does not know (kept in :attr:`Environment.data`, never dropped). Only ``id`` is
+required.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "DeletedEnvironment",
+    "Environment",
+    "EnvironmentPage",
+    "ResponseShapeError",
+    "config_without_defaults",
+]
+
+
+class ResponseShapeError(ValueError):
+    """The service answered with something that is not an environment at all."""
+
+
+class Environment:
+    """A Qoder cloud environment as the service returned it.
+
+    The typed properties never raise: a missing or oddly typed field reads as an empty value, and
+    :attr:`data` keeps the response exactly as it came.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        _check_shape(data)
+        self._data: dict[str, Any] = copy.deepcopy(dict(data))
+
+    @classmethod
+    def from_json(cls, data: Any) -> Environment:
+        """From freshly parsed JSON that nothing else holds: no defensive copy needed."""
+        _check_shape(data)
+        environment = cls.__new__(cls)
+        environment._data = data
+        return environment
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The response as the service sent it (a copy: changing it changes nothing here)."""
+        return copy.deepcopy(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    @property
+    def id(self) -> str:
+        return str(self._data["id"])
+
+    @property
+    def name(self) -> str:
+        return _text(self._data.get("name"))
+
+    @property
+    def description(self) -> str:
+        return _text(self._data.get("description"))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return copy.deepcopy(_mapping(self._data.get("config")))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return copy.deepcopy(_mapping(self._data.get("metadata")))
+
+    @property
+    def archived(self) -> bool:
+        """Archived by any of the documented signs: ``archived_at``, ``archived`` or ``status``."""
+        return bool(
+            self._data.get("archived_at")
+            or self._data.get("archived") is True
+            or self._data.get("status") == "archived"
+        )
+
+    @property
+    def status(self) -> str:
+        """The service's status when it sends one, else derived: ``archived`` or ``ready``."""
+        status = self._data.get("status")
+        if isinstance(status, str) and status:
+            return status
+        return "archived" if self.archived else "ready"
+
+    @property
+    def networking(self) -> str:
+        """The networking type as written, or ``limited`` (the service's default) when absent."""
+        return _text(_mapping(self.config.get("networking")).get("type")) or "limited"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        hosts = _mapping(self.config.get("networking")).get("allowed_hosts")
+        return [str(host) for host in hosts] if isinstance(hosts, list) else []
+
+    @property
+    def allow_package_managers(self) -> bool:
+        return _mapping(self.config.get("networking")).get("allow_package_managers") is True
+
+    @property
+    def packages(self) -> dict[str, list[str]]:
+        """Every non-empty package list, by manager (``apt``, ``pip``, ``npm``, and any other)."""
+        packages = _mapping(self.config.get("packages"))
+        return {
+            manager: [str(spec) for spec in specs]
+            for manager, specs in packages.items()
+            if isinstance(specs, list) and specs
+        }
+
+    @property
+    def created_at(self) -> datetime | None:
+        return _timestamp(self._data.get("created_at"))
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return _timestamp(self._data.get("updated_at"))
+
+    @property
+    def archived_at(self) -> datetime | None:
+        return _timestamp(self._data.get("archived_at"))
+
+    def matches(self, body: Mapping[str, Any]) -> bool:
+        """Whether this environment is what ``body`` (a create request) asked for, ignoring the
+        defaults a server may fill in. Used to recognise our own create after a lost answer."""
+        sent_config = body.get("config")
+        return (
+            self.name == body.get("name")
+            and self.description == _text(body.get("description"))
+            and config_without_defaults(self.config)
+            == config_without_defaults(sent_config if isinstance(sent_config, Mapping) else {})
+            and self.metadata == dict(body.get("metadata") or {})
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Environment) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking data: not hashable
+
+    def __repr__(self) -> str:
+        return f"Environment(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+@dataclass(frozen=True)
+class EnvironmentPage(Sequence[Environment]):
+    """One page of a list call. Iterate it for its environments; ``next_page`` continues it."""
+
+    data: tuple[Environment, ...]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+    next_page: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> EnvironmentPage:
+        items = body.get("data")
+        if not isinstance(items, list):
+            raise ResponseShapeError("The list response has no 'data' array.")
+        data = tuple(Environment.from_json(item) for item in items)
+        known = {"data", "has_more", "first_id", "last_id", "next_page"}
+        return cls(
+            data=data,
+            has_more=body.get("has_more") is True,
+            first_id=_optional_text(body.get("first_id")),
+            last_id=_optional_text(body.get("last_id")) or (data[-1].id if data else None),
+            next_page=_optional_text(body.get("next_page")),
+            extra={key: value for key, value in body.items() if key not in known},
+        )
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> Environment:  # type: ignore[override]
+        return self.data[index]
+
+    def __iter__(self) -> Iterator[Environment]:
+        return iter(self.data)
+
+    def __repr__(self) -> str:
+        more = ", has_more=True" if self.has_more else ""
+        return f"EnvironmentPage({len(self.data)} environments{more})"
+
+
+@dataclass(frozen=True)
+class DeletedEnvironment:
+    """The answer to a delete, whichever of its documented shapes the service used."""
+
+    id: str
+
+    @classmethod
+    def from_response(cls, env_id: str, body: object) -> DeletedEnvironment:
+        # 200 {"id", "type": "environment_deleted"}, 200 {"deleted": true, ...} or 204 (no body).
+        if isinstance(body, Mapping) and isinstance(body.get("id"), str):
+            return cls(id=body["id"])
+        return cls(id=env_id)
+
+
+def config_without_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without the values a server fills in by default (empty lists and objects,
+    ``false``, ``null``, and the ``"type": "packages"`` marker), so two configs can be compared."""
+    cleaned: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            value = config_without_defaults(value)
+        if value in (None, False, [], {}, "") or (key, value) == ("type", "packages"):
+            continue
+        cleaned[key] = value
+    return cleaned
+
+
+def _check_shape(data: object) -> None:
+    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
+        raise ResponseShapeError("The response is not an environment: it has no 'id'.")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _timestamp(value: object) -> datetime | None:
+    """RFC 3339 text as a datetime; None when absent or unreadable (never an error)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
