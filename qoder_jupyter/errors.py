@@ -179,8 +179,9 @@ class OutcomeUnknownError(APIError):
     environment.
     """
 
-    def __init__(self, message: str, *, name: str, idempotency_key: str, method: str = "",
-                 url: str = "") -> None:
+    def __init__(
+        self, message: str, *, name: str, idempotency_key: str, method: str = "", url: str = ""
+    ) -> None:
         super().__init__(
             message,
             method=method,
