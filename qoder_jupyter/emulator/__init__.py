@@ -14,8 +14,9 @@ with persistence (SQLite), idempotency keys, pagination, an OpenAPI document and
 from __future__ import annotations
 
 from .core import Emulator, generate_token
+from .dialects import DIALECTS
 from .faults import FAULT_KINDS
 from .server import RequestRecord
 from .service import API_PREFIX
 
-__all__ = ["API_PREFIX", "FAULT_KINDS", "Emulator", "RequestRecord", "generate_token"]
+__all__ = ["API_PREFIX", "DIALECTS", "FAULT_KINDS", "Emulator", "RequestRecord", "generate_token"]

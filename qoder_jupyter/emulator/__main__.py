@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .core import Emulator
+from .dialects import DIALECTS
 from .faults import FAULT_KINDS
 
 DEFAULT_PORT = 8765
@@ -92,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--retry-after", type=_whole_seconds, default=1, help="Retry-After seconds on 429"
     )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="seed",
+        help="response shapes of one documented service version (default %(default)s)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -114,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_kinds=args.fault_kinds,
         seed=args.seed,
         retry_after=args.retry_after,
+        dialect=args.dialect,
     )
     stopping = threading.Event()
 

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from .bodies import DEFAULT_MAX_BODY_BYTES
+from .dialects import DIALECTS, Dialect
 from .faults import FAULT_KINDS, FaultPlan
 from .ids import IdClock
 from .server import Backend, HTTPServer, RequestRecord
@@ -38,7 +39,8 @@ class Emulator:
 
     ``tokens`` may read and write, ``readonly_tokens`` may only read; with no ``tokens`` one is
     generated. ``latency`` (seconds) delays every API request; ``fault_rate`` makes that share of
-    API requests fail with a kind drawn from ``fault_kinds`` (seeded by ``seed``).
+    API requests fail with a kind drawn from ``fault_kinds`` (seeded by ``seed``). ``dialect``
+    picks the response shapes of one documented service version (see :mod:`.dialects`).
     """
 
     def __init__(
@@ -55,9 +57,13 @@ class Emulator:
         seed: int | None = None,
         retry_after: int = 1,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        dialect: Dialect = "seed",
     ) -> None:
         if isinstance(tokens, str) or isinstance(readonly_tokens, str):
             raise TypeError("tokens and readonly_tokens are sequences of strings, not one string")
+        if dialect not in DIALECTS:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+        self._dialect: Dialect = dialect
         if latency < 0 or retry_after < 0 or max_body_bytes < 0:
             raise ValueError("latency, retry_after and max_body_bytes must not be negative")
         #: True when no token was given and ``token`` was made up here (the CLI prints it then).
@@ -178,7 +184,8 @@ class Emulator:
 
     def environments(self) -> list[dict[str, Any]]:
         """Every stored environment (archived too) as the API returns it, oldest first."""
-        return [record.to_api() for record in self._require_store().all()]
+        service = self._backend.service
+        return [service.render(record) for record in self._require_store().all()]
 
     def inject(self, kind: str, times: int = 1, *, method: str | None = None) -> None:
         """Fail the next ``times`` API requests (of ``method``, if given) with fault ``kind``."""
@@ -200,7 +207,8 @@ class Emulator:
         store = Store(self._db)
         newest_id, newest_time = store.newest()
         self._store = store
-        return Service(store, self._roles, IdClock(floor_micros=newest_time, floor_id=newest_id))
+        clock = IdClock(floor_micros=newest_time, floor_id=newest_id)
+        return Service(store, self._roles, clock, self._dialect)
 
     def _require_store(self) -> Store:
         if self._store is None:

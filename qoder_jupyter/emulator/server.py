@@ -257,7 +257,8 @@ class Handler(BaseHTTPRequestHandler):
         ]
         if response.content_type:
             lines.append(f"Content-Type: {response.content_type}")
-        lines.append(f"Content-Length: {len(response.body)}")
+        if response.status != 204:  # a 204 must not carry Content-Length (RFC 9110 8.6)
+            lines.append(f"Content-Length: {len(response.body)}")
         lines.extend(f"{name}: {value}" for name, value in response.headers)
         if self.close_connection:
             lines.append("Connection: close")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, unquote
 
+from .dialects import Dialect, create_status, deleted_body, render
 from .ids import IdClock
 from .responses import JSON_TYPE, ApiError, Response, json_response
 from .store import EnvironmentRecord, RecordedResponse, Store
@@ -96,10 +97,16 @@ def match_route(path: str) -> Route | None:
 
 
 class Service:
-    def __init__(self, store: Store, roles: Mapping[str, Role], clock: IdClock) -> None:
+    def __init__(
+        self, store: Store, roles: Mapping[str, Role], clock: IdClock, dialect: Dialect = "seed"
+    ) -> None:
         self._store = store
         self._roles = dict(roles)
         self._clock = clock
+        self.dialect = dialect
+
+    def render(self, record: EnvironmentRecord) -> dict[str, object]:
+        return render(record, self.dialect)
 
     def handle(self, request: ApiRequest) -> Response:
         try:
@@ -189,7 +196,7 @@ class Service:
         if route.name == "archive":
             return self._archive(route.env_id, request)
         if request.method == "GET":
-            return json_response(200, self._require(route.env_id).to_api())
+            return json_response(200, self.render(self._require(route.env_id)))
         if request.method == "DELETE":
             return self._delete(route.env_id)
         return self._update(route.env_id, request)
@@ -202,12 +209,12 @@ class Service:
             env_id, new.name, new.description, new.config, new.metadata, created=now, updated=now
         )
         self._store.insert(record)
-        return json_response(201, record.to_api())
+        return json_response(create_status(self.dialect), self.render(record))
 
     def _list(self, request: ApiRequest) -> Response:
         query = parse_list_query(parse_qs(request.query, keep_blank_values=True))
         records, has_more = self._store.page(query)
-        data = [record.to_api() for record in records]
+        data = [self.render(record) for record in records]
         next_page = None
         if has_more:
             if query.cursor is not None and query.cursor.direction == "before":
@@ -240,7 +247,7 @@ class Service:
             updated=self._clock.now(),
         )
         self._store.replace(record)
-        return json_response(200, record.to_api())
+        return json_response(200, self.render(record))
 
     def _archive(self, env_id: str, request: ApiRequest) -> Response:
         validate_empty(request.body, request.content_type)
@@ -249,7 +256,7 @@ class Service:
             now = self._clock.now()
             record = dataclasses.replace(record, archived=now, updated=now)
             self._store.replace(record)
-        return json_response(200, record.to_api())
+        return json_response(200, self.render(record))
 
     def _delete(self, env_id: str) -> Response:
         record = self._require(env_id)
@@ -259,7 +266,8 @@ class Service:
                 f"Environment {env_id} is still used by sessions; end them, or archive it instead.",
             )
         self._store.delete(env_id)
-        return json_response(200, {"id": env_id, "type": "environment_deleted"})
+        body = deleted_body(env_id, self.dialect)
+        return Response(204) if body is None else json_response(200, body)
 
     def _require(self, env_id: str) -> EnvironmentRecord:
         record = self._store.get(env_id)

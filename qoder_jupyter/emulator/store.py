@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .ids import format_timestamp
 from .validation import ListQuery
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -70,21 +69,6 @@ class EnvironmentRecord:
     updated: int
     archived: int | None = None
     in_use: bool = False
-
-    def to_api(self) -> dict[str, Any]:
-        """The Environment object as the API returns it (the seed's shape)."""
-        return {
-            "id": self.id,
-            "type": "environment",
-            "name": self.name,
-            "description": self.description,
-            "status": "ready" if self.archived is None else "archived",
-            "config": self.config,
-            "metadata": self.metadata,
-            "archived_at": None if self.archived is None else format_timestamp(self.archived),
-            "created_at": format_timestamp(self.created),
-            "updated_at": format_timestamp(self.updated),
-        }
 
 
 @dataclass(frozen=True)

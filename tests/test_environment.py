@@ -1,0 +1,148 @@
+"""The tolerant reader: every documented shape reads, odd values never raise, nothing is dropped."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from qoder_jupyter.environment import (
+    DeletedEnvironment,
+    Environment,
+    EnvironmentPage,
+    ResponseShapeError,
+    config_without_defaults,
+)
+
+SEED = {
+    "id": "env_019e3bb39b6774d8878cd0b9d237574b",
+    "type": "environment",
+    "name": "doc-test-env",
+    "description": "",
+    "status": "ready",
+    "config": {"type": "cloud", "networking": {"type": "limited"}, "packages": {"apt": ["curl"]}},
+    "created_at": "2026-05-18T15:28:07.017808Z",
+    "updated_at": "2026-05-18T15:28:07.017808Z",
+}
+
+
+def test_the_seed_response():
+    env = Environment(SEED)
+    assert (env.id, env.name, env.status, env.archived) == (
+        SEED["id"],
+        "doc-test-env",
+        "ready",
+        False,
+    )
+    assert env.networking == "limited"
+    assert env.packages == {"apt": ["curl"]}
+    assert env.metadata == {}
+    assert env.created_at == datetime(2026, 5, 18, 15, 28, 7, 17808, tzinfo=timezone.utc)
+    assert env.archived_at is None
+
+
+def test_only_the_id_is_required():
+    env = Environment({"id": "env_x"})
+    assert (env.name, env.description, env.status, env.networking) == ("", "", "ready", "limited")
+    assert (env.config, env.metadata, env.packages, env.allowed_hosts) == ({}, {}, {}, [])
+    assert env.created_at is None
+    for bad in ({}, {"id": ""}, {"id": 7}, [], "env_x", None):
+        with pytest.raises(ResponseShapeError):
+            Environment(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "signs",
+    [
+        {"archived_at": "2026-05-19T00:00:00Z"},
+        {"archived": True},
+        {"status": "archived"},
+        {"archived_at": "2026-05-19T00:00:00Z", "archived": True, "status": "archived"},
+    ],
+)
+def test_archived_by_any_documented_sign(signs):
+    env = Environment({"id": "env_x", **signs})
+    assert env.archived
+    assert env.status == "archived"
+
+
+def test_unknown_fields_are_kept_and_odd_types_read_as_empty():
+    data = {
+        "id": "env_x",
+        "name": 42,
+        "config": {"networking": "open", "packages": {"apt": "curl", "pip": ["numpy"]}},
+        "metadata": ["not", "a", "map"],
+        "created_at": "yesterday",
+        "updated_at": "2026-05-18T15:28:07.017808123Z",
+        "region": "eu-west",
+        "session_count": 3,
+    }
+    env = Environment(data)
+    assert (env.name, env.networking, env.metadata) == ("", "limited", {})
+    assert env.packages == {"pip": ["numpy"]}
+    assert env.created_at is None
+    assert env.to_dict() == data
+    assert env.to_dict()["region"] == "eu-west"
+
+
+def test_the_data_cannot_be_changed_from_outside():
+    source = {"id": "env_x", "metadata": {"a": "1"}}
+    env = Environment(source)
+    source["metadata"]["a"] = "changed"
+    env.to_dict()["metadata"]["a"] = "changed too"
+    env.metadata["a"] = "and again"
+    assert env.metadata == {"a": "1"}
+
+
+def test_newest_shape_with_filled_defaults():
+    config = {
+        "type": "cloud",
+        "networking": {
+            "type": "allowlist",
+            "allowed_hosts": ["pypi.org"],
+            "allow_package_managers": False,
+            "allow_mcp_servers": False,
+        },
+        "packages": {"type": "packages", "apt": [], "pip": ["numpy"], "npm": [], "cargo": []},
+    }
+    env = Environment({"id": "env_x", "name": "n", "config": config})
+    assert env.packages == {"pip": ["numpy"]}
+    assert env.allowed_hosts == ["pypi.org"]
+    assert not env.allow_package_managers
+    assert config_without_defaults(config) == {
+        "type": "cloud",
+        "networking": {"type": "allowlist", "allowed_hosts": ["pypi.org"]},
+        "packages": {"pip": ["numpy"]},
+    }
+    assert env.matches({"name": "n", "config": config_without_defaults(config)})
+    assert not env.matches({"name": "n", "config": {"type": "cloud"}})
+    assert not env.matches({"name": "other", "config": config})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "env_x", "type": "environment_deleted"},
+        {"id": "env_x", "deleted": True},
+        {"deleted": True},
+        None,
+        "",
+    ],
+)
+def test_every_delete_shape(body):
+    assert DeletedEnvironment.from_response("env_x", body) == DeletedEnvironment("env_x")
+
+
+def test_a_page_reads_with_or_without_its_cursors():
+    page = EnvironmentPage.from_response({"data": [SEED, {"id": "env_y"}], "has_more": True})
+    assert [e.id for e in page] == [SEED["id"], "env_y"]
+    assert page.last_id == "env_y"
+    assert page.has_more
+    assert page.first_id is None
+    empty = EnvironmentPage.from_response(
+        {"data": [], "first_id": None, "last_id": None, "has_more": False, "total": 0}
+    )
+    assert len(empty) == 0
+    assert empty.extra == {"total": 0}
+    with pytest.raises(ResponseShapeError):
+        EnvironmentPage.from_response({"items": []})
