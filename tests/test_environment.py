@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,8 @@ def test_only_the_id_is_required():
     assert (env.name, env.description, env.status, env.networking) == ("", "", "ready", "limited")
     assert (env.config, env.metadata, env.packages, env.allowed_hosts) == ({}, {}, {}, [])
     assert env.created_at is None
-    for bad in ({}, {"id": ""}, {"id": 7}, [], "env_x", None):
+    bad_values: list[object] = [{}, {"id": ""}, {"id": 7}, [], "env_x", None]
+    for bad in bad_values:
         with pytest.raises(ResponseShapeError):
             Environment(bad)  # type: ignore[arg-type]
 
@@ -86,7 +88,7 @@ def test_unknown_fields_are_kept_and_odd_types_read_as_empty():
 
 
 def test_the_data_cannot_be_changed_from_outside():
-    source = {"id": "env_x", "metadata": {"a": "1"}}
+    source: dict[str, Any] = {"id": "env_x", "metadata": {"a": "1"}}
     env = Environment(source)
     source["metadata"]["a"] = "changed"
     env.to_dict()["metadata"]["a"] = "changed too"
