@@ -83,31 +83,39 @@ class _Base:
     def __init__(
         self,
         *,
-        token: str | Token | None,
-        base_url: str | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        backoff: float,
-        environ: Mapping[str, str] | None,
-        seed: int | None,
+        token: str | Token | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_connections: int = 100,
+        environ: Mapping[str, str] | None = None,
+        seed: int | None = None,
     ) -> None:
+        """``token`` defaults to ``$QODER_PAT``, then ``$QODER_ACCESS_TOKEN``; ``base_url`` to
+        ``$QODER_BASE_URL``, then ``$QODER_MANAGED_BASE_URL``, then the service's URL. ``environ``
+        replaces ``os.environ`` for those look-ups; ``seed`` makes the backoff jitter repeatable."""
         environ = os.environ if environ is None else environ
         self.base_url = resolve_base_url(base_url, environ)
         check_transport(self.base_url)
         self._token = resolve_token(token, environ)
         rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
         self.retry_policy = RetryPolicy(max_retries=max_retries, backoff=backoff, rng=rng)
-        self._httpx_options: dict[str, Any] = {
-            "base_url": self.base_url,
-            "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
-            "follow_redirects": False,
-            "verify": _tls_context(),
-            "auth": _BearerAuth(self._token),
-            "headers": {
+        self._open(
+            base_url=self.base_url,
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            limits=httpx.Limits(max_connections=max_connections),
+            follow_redirects=False,
+            verify=_tls_context(),
+            auth=_BearerAuth(self._token),
+            headers={
                 "Accept": "application/json",
                 "User-Agent": f"qoder-jupyter/{__version__} httpx/{httpx.__version__}",
             },
-        }
+        )
+
+    def _open(self, **httpx_options: Any) -> None:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
@@ -153,33 +161,10 @@ def _failure(error: httpx.TransportError) -> TransportFailure:
 
 
 class Client(_Base):
-    """A synchronous client of the Environments API.
+    """A synchronous client of the Environments API: ``client.environments.create(...)``."""
 
-    ``token`` defaults to ``$QODER_PAT``, then ``$QODER_ACCESS_TOKEN``; ``base_url`` to
-    ``$QODER_BASE_URL``, then ``$QODER_MANAGED_BASE_URL``, then the service's URL.
-    """
-
-    def __init__(
-        self,
-        *,
-        token: str | Token | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 3,
-        backoff: float = 0.5,
-        environ: Mapping[str, str] | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            token=token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            backoff=backoff,
-            environ=environ,
-            seed=seed,
-        )
-        self._http = httpx.Client(**self._httpx_options)
+    def _open(self, **httpx_options: Any) -> None:
+        self._http = httpx.Client(**httpx_options)
         self.environments = Environments(self)
 
     def close(self) -> None:
@@ -216,29 +201,8 @@ class Client(_Base):
 class AsyncClient(_Base):
     """The asynchronous twin of :class:`Client` (asyncio or trio), with the same methods."""
 
-    def __init__(
-        self,
-        *,
-        token: str | Token | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 3,
-        backoff: float = 0.5,
-        environ: Mapping[str, str] | None = None,
-        seed: int | None = None,
-        max_connections: int = 100,
-    ) -> None:
-        super().__init__(
-            token=token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            backoff=backoff,
-            environ=environ,
-            seed=seed,
-        )
-        limits = httpx.Limits(max_connections=max_connections)
-        self._http = httpx.AsyncClient(limits=limits, **self._httpx_options)
+    def _open(self, **httpx_options: Any) -> None:
+        self._http = httpx.AsyncClient(**httpx_options)
         self.environments = AsyncEnvironments(self)
 
     async def aclose(self) -> None:
@@ -316,8 +280,7 @@ def update_body(
     problems = [p for p in probe.problems() if given[_top_field(p)] is not None]
     if problems:
         raise ValidationError(problems)
-    body: dict[str, Any] = {k: v for k, v in given.items() if k in ("name", "description")}
-    body = {key: value for key, value in body.items() if value is not None}
+    body: dict[str, Any] = {k: given[k] for k in ("name", "description") if given[k] is not None}
     if config is not None:
         body["config"] = probe.to_body()["config"]
     if metadata is not None:
