@@ -12,12 +12,16 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .spec import EnvironmentSpec
 
 __all__ = [
     "DeletedEnvironment",
     "Environment",
     "EnvironmentPage",
+    "EnvironmentsAPI",
     "ResponseShapeError",
     "config_without_defaults",
 ]
@@ -27,24 +31,115 @@ class ResponseShapeError(ValueError):
     """The service answered with something that is not an environment at all."""
 
 
+class EnvironmentsAPI(Protocol):
+    """What an environment needs of a client for its lifecycle helpers (``client.environments``
+    of a synchronous :class:`~qoder_jupyter.client.Client`)."""
+
+    def retrieve(self, env_id: str) -> Environment: ...
+    def update(
+        self,
+        env_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: EnvironmentSpec | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | None] | None = None,
+    ) -> Environment: ...
+    def archive(self, env_id: str) -> Environment: ...
+    def delete(self, env_id: str) -> DeletedEnvironment: ...
+
+
 class Environment:
     """A Qoder cloud environment as the service returned it.
 
     The typed properties never raise: a missing or oddly typed field reads as an empty value, and
-    :attr:`data` keeps the response exactly as it came.
+    :attr:`data` keeps the response exactly as it came. ``refresh``, ``update``, ``archive`` and
+    ``delete`` act through the client that fetched it (or the one passed as ``api=``).
     """
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], *, api: EnvironmentsAPI | None = None) -> None:
         _check_shape(data)
         self._data: dict[str, Any] = copy.deepcopy(dict(data))
+        self._api = api
 
     @classmethod
-    def from_json(cls, data: Any) -> Environment:
+    def from_json(cls, data: Any, *, api: EnvironmentsAPI | None = None) -> Environment:
         """From freshly parsed JSON that nothing else holds: no defensive copy needed."""
         _check_shape(data)
         environment = cls.__new__(cls)
         environment._data = data
+        environment._api = api
         return environment
+
+    def bind(self, api: EnvironmentsAPI | None) -> Environment:
+        """Attach the client resource the lifecycle helpers use; returns self."""
+        self._api = api
+        return self
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def refresh(self, *, api: EnvironmentsAPI | None = None) -> Environment:
+        """Fetch the current state from the service, in place; returns self."""
+        return self._adopt(self._require_api(api).retrieve(self.id))
+
+    def update(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: EnvironmentSpec | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | None] | None = None,
+        api: EnvironmentsAPI | None = None,
+    ) -> Environment:
+        """Change what is given, in place (``metadata`` is a patch: ``None`` deletes a key;
+        ``config`` replaces the whole config); returns self."""
+        changed = self._require_api(api).update(
+            self.id, name=name, description=description, config=config, metadata=metadata
+        )
+        return self._adopt(changed)
+
+    def archive(self, *, api: EnvironmentsAPI | None = None) -> Environment:
+        """Archive it (no new sessions; there is no unarchive), in place; returns self."""
+        return self._adopt(self._require_api(api).archive(self.id))
+
+    def delete(self, *, api: EnvironmentsAPI | None = None) -> DeletedEnvironment:
+        return self._require_api(api).delete(self.id)
+
+    def to_spec(self) -> EnvironmentSpec:
+        """A spec with this environment's name, description, config and metadata, to clone or
+        edit (server-filled defaults are left out)."""
+        from .spec import EnvironmentSpec
+
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "config": config_without_defaults(self.config) or {"type": "cloud"},
+            "metadata": self.metadata,
+        }
+        return EnvironmentSpec.from_body(body)
+
+    def _require_api(self, api: EnvironmentsAPI | None) -> EnvironmentsAPI:
+        chosen = api or self._api
+        if chosen is None:
+            raise RuntimeError(
+                "This Environment is not attached to a client: pass one, e.g. "
+                "env.refresh(api=Client().environments)."
+            )
+        return chosen
+
+    def _adopt(self, fresh: Environment) -> Environment:
+        self._data = fresh._data
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_data": self._data, "_api": None}  # a client (and its token) is never pickled
+
+    # --- display (rendered by qoder_jupyter.display; never raises, never does I/O) ---------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .display import environment_bundle
+
+        return environment_bundle(self)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -70,6 +165,13 @@ class Environment:
     def config(self) -> dict[str, Any]:
         return copy.deepcopy(_mapping(self._data.get("config")))
 
+    def _config(self) -> dict[str, Any]:
+        """The config as stored, for reading here (the public property hands out a copy)."""
+        return _mapping(self._data.get("config"))
+
+    def _networking(self) -> dict[str, Any]:
+        return _mapping(self._config().get("networking"))
+
     @property
     def metadata(self) -> dict[str, Any]:
         return copy.deepcopy(_mapping(self._data.get("metadata")))
@@ -94,23 +196,23 @@ class Environment:
     @property
     def networking(self) -> str:
         """The networking type as written, or ``limited`` (the service's default) when absent."""
-        return _text(_mapping(self.config.get("networking")).get("type")) or "limited"
+        return _text(self._networking().get("type")) or "limited"
 
     @property
     def allowed_hosts(self) -> list[str]:
-        hosts = _mapping(self.config.get("networking")).get("allowed_hosts")
-        return [str(host) for host in hosts] if isinstance(hosts, list) else []
+        hosts = self._networking().get("allowed_hosts")
+        return [host for host in hosts if isinstance(host, str)] if isinstance(hosts, list) else []
 
     @property
     def allow_package_managers(self) -> bool:
-        return _mapping(self.config.get("networking")).get("allow_package_managers") is True
+        return self._networking().get("allow_package_managers") is True
 
     @property
     def packages(self) -> dict[str, list[str]]:
         """Every non-empty package list, by manager (``apt``, ``pip``, ``npm``, and any other)."""
-        packages = _mapping(self.config.get("packages"))
+        packages = _mapping(self._config().get("packages"))
         return {
-            manager: [str(spec) for spec in specs]
+            manager: [spec for spec in specs if isinstance(spec, str)]
             for manager, specs in packages.items()
             if isinstance(specs, list) and specs
         }
@@ -187,6 +289,11 @@ class EnvironmentPage(Sequence[Environment]):
     def __repr__(self) -> str:
         more = ", has_more=True" if self.has_more else ""
         return f"EnvironmentPage({len(self.data)} environments{more})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .display import page_bundle
+
+        return page_bundle(self.data, has_more=self.has_more)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ def test_the_token_leaks_nowhere(canary, log_lines):
         client = Client(base_url=emulator.base_url, token=canary, backoff=0.001)
         env = client.environments.create(name="canary", apt=["curl"])
         seen += [repr(client), repr(Token(canary)), repr(env), repr(env.to_dict())]
-        seen += [repr(client.environments.list()), repr(client.environments.retrieve(env.id))]
+        page = client.environments.list()
+        seen += [repr(page), repr(client.environments.retrieve(env.id))]
+        seen += [json.dumps(env._repr_mimebundle_()), json.dumps(page._repr_mimebundle_())]
 
         for kind in ("500-before", "500-after", "429", "503-empty", "reset-after"):
             emulator.inject(kind, method="POST")

@@ -1,0 +1,570 @@
+"""Rich display of environments, for every frontend (design principle 6).
+
+Each bundle has ``text/plain`` (terminals), ``text/html`` (JupyterLab, Notebook, VS Code, GitHub),
+``text/markdown`` and ``application/json``. The HTML is static (no JavaScript, no external
+resources) with one ``<style>`` block scoped to ``.qoder-env`` that uses the JupyterLab theme
+variables with fallbacks, and semantic markup that still reads well where ``<style>`` is stripped
+(GitHub). Every value is cleaned (control and bidi characters), clipped and escaped. Rendering
+never raises and never does I/O: unexpected data falls back to an escaped plain-text rendering.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for typing: environment.py may import this module
+    from .environment import Environment
+
+__all__ = ["environment_bundle", "page_bundle"]
+
+_SHORT = 200  # characters shown of a name, host, package spec, key...
+_LONG = 2000  # ... of a description or a metadata value
+_ITEMS = 50  # hosts, packages per manager or metadata entries shown
+_DEPTH = 64  # nesting kept when JSON has to be repaired
+
+_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#&~!])")
+_TONES = {
+    "ready": "ok",
+    "active": "ok",
+    "archived": "warn",
+    "error": "error",
+    "failed": "error",
+}
+
+_STYLE = """<style>
+.qoder-env{color:var(--jp-content-font-color1,var(--vscode-editor-foreground,inherit));
+font-family:var(--jp-content-font-family,inherit);line-height:1.45;max-width:60em}
+.qoder-env .qoder-env-card{background:var(--jp-layout-color1,transparent);border-radius:6px;
+border:1px solid var(--jp-border-color2,rgba(128,128,128,.35));padding:.6em .9em;
+width:fit-content;min-width:22em;max-width:100%;box-sizing:border-box}
+.qoder-env .qoder-env-title{margin:0 0 .5em;padding:0;font-size:1.2em;font-weight:600;
+display:flex;flex-wrap:wrap;align-items:center;gap:.5em;overflow-wrap:anywhere}
+.qoder-env .qoder-env-sep{display:none}
+.qoder-env .qoder-env-muted,.qoder-env .qoder-env-fields>dt,.qoder-env .qoder-env-summary{
+color:var(--jp-content-font-color2,var(--vscode-descriptionForeground,inherit))}
+.qoder-env .qoder-env-badge{display:inline-block;padding:0 .6em;border-radius:1em;font-size:.8em;
+font-weight:600;line-height:1.7;white-space:nowrap;color:inherit;
+border:1px solid var(--qoder-env-tone,rgba(128,128,128,.6));
+background:color-mix(in srgb,var(--qoder-env-tone,rgba(128,128,128,.6)) 18%,transparent)}
+.qoder-env .qoder-env-ok{--qoder-env-tone:var(--jp-success-color1,#2e9e44)}
+.qoder-env .qoder-env-warn{--qoder-env-tone:var(--jp-warn-color1,#e08a00)}
+.qoder-env .qoder-env-error{--qoder-env-tone:var(--jp-error-color1,#d32f2f)}
+.qoder-env .qoder-env-neutral{--qoder-env-tone:var(--jp-border-color1,rgba(128,128,128,.6))}
+.qoder-env .qoder-env-fields{display:grid;grid-template-columns:max-content minmax(0,1fr);
+gap:.3em 1.2em;margin:0}
+.qoder-env .qoder-env-fields>dt{font-weight:600;margin:0}
+.qoder-env .qoder-env-fields>dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.qoder-env .qoder-env-text{white-space:pre-wrap}
+.qoder-env code{font-family:var(--jp-code-font-family,ui-monospace,SFMono-Regular,Menlo,Consolas,
+monospace);font-size:.9em;padding:0 .3em;border-radius:3px;color:inherit;
+background:var(--jp-layout-color2,rgba(128,128,128,.15));overflow-wrap:anywhere}
+.qoder-env .qoder-env-id{user-select:all}
+.qoder-env table.qoder-env-table{margin:0;border-collapse:collapse;table-layout:auto;
+font-size:inherit;color:inherit;width:auto}
+.qoder-env table.qoder-env-table th,.qoder-env table.qoder-env-table td{text-align:left;
+vertical-align:top;padding:.25em .8em .25em 0;white-space:normal;overflow-wrap:break-word;
+border:0;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.35))}
+.qoder-env table.qoder-env-table thead th{font-weight:600}
+.qoder-env table.qoder-env-table tbody th{font-weight:normal}
+.qoder-env .qoder-env-fields .qoder-env-table th,.qoder-env .qoder-env-fields .qoder-env-table td{
+padding:0 1em .15em 0}
+.qoder-env .qoder-env-list td:nth-child(2),.qoder-env .qoder-env-list td:nth-child(3),
+.qoder-env .qoder-env-list td:nth-child(6),.qoder-env .qoder-env-list thead th,
+.qoder-env .qoder-env-list td code{white-space:nowrap;overflow-wrap:normal}
+.qoder-env .qoder-env-list time[title]{cursor:help}
+.qoder-env .qoder-env-summary{margin:0 0 .4em}
+.qoder-env .qoder-env-scroll{overflow-x:auto;max-width:100%}
+</style>"""
+
+
+@dataclass(frozen=True)
+class _Time:
+    label: str
+    machine: str  # ISO 8601 for <time datetime>, "" when unparseable
+    readable: str
+
+
+@dataclass(frozen=True)
+class _View:
+    """Everything shown of one environment: cleaned and clipped, not yet escaped."""
+
+    id: str
+    name: str
+    statuses: tuple[tuple[str, str], ...]  # (text, tone)
+    description: str
+    networking: str
+    hosts: tuple[str, ...]
+    hosts_total: int
+    package_managers: bool
+    packages: tuple[tuple[str, tuple[str, ...], int], ...]  # (manager, shown, total)
+    metadata: tuple[tuple[str, str], ...]
+    metadata_total: int
+    times: tuple[_Time, ...]
+
+
+def environment_bundle(env: Environment) -> dict[str, Any]:
+    """The MIME bundle of one environment (never raises)."""
+    try:
+        data = env.to_dict()
+        view = _view(env, data)
+        return {
+            "text/plain": _card_text(view),
+            "text/html": _STYLE + _card_html(view),
+            "text/markdown": _card_markdown(view),
+            "application/json": _json_payload(data, env),
+        }
+    except Exception:  # a repr must never fail the cell: show what is safe instead
+        return _fallback_bundle([env], single=True, has_more=False)
+
+
+def page_bundle(environments: Sequence[Environment], *, has_more: bool = False) -> dict[str, Any]:
+    """The MIME bundle of a list of environments, as a table (never raises)."""
+    try:
+        items = [(env, env.to_dict()) for env in environments]
+        views = [_view(env, data) for env, data in items]
+        payload = [_json_payload(data, env) for env, data in items]
+        summary = _summary(len(views), has_more)
+        return {
+            "text/plain": _page_text(views, summary),
+            "text/html": _STYLE + _page_html(views, summary),
+            "text/markdown": _page_markdown(views, summary),
+            "application/json": {"data": payload, "has_more": bool(has_more)},
+        }
+    except Exception:
+        return _fallback_bundle(environments, single=False, has_more=has_more)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _view(env: Environment, data: Mapping[str, Any]) -> _View:
+    hosts = env.allowed_hosts
+    metadata = list(env.metadata.items())
+    return _View(
+        id=_line(env.id),
+        name=_line(env.name),
+        statuses=_statuses(env),
+        description=_block(env.description, _LONG),
+        networking=_line(env.networking),
+        hosts=tuple(_line(host) for host in hosts[:_ITEMS]),
+        hosts_total=len(hosts),
+        package_managers=env.allow_package_managers,
+        packages=tuple(
+            (_line(str(manager)), tuple(_line(spec) for spec in specs[:_ITEMS]), len(specs))
+            for manager, specs in list(env.packages.items())[:_ITEMS]
+        ),
+        metadata=tuple(
+            (_line(str(key)), _block(_compact(value), _LONG)) for key, value in metadata[:_ITEMS]
+        ),
+        metadata_total=len(metadata),
+        times=_times(env, data),
+    )
+
+
+def _statuses(env: Environment) -> tuple[tuple[str, str], ...]:
+    status = _line(env.status) or "unknown"
+    statuses = [(status, _TONES.get(status.lower(), "neutral"))]
+    if env.archived and status.lower() != "archived":  # e.g. status "ready" yet archived_at set
+        statuses.append(("archived", "warn"))
+    return tuple(statuses)
+
+
+def _times(env: Environment, data: Mapping[str, Any]) -> tuple[_Time, ...]:
+    fields = (
+        ("Created", "created_at", env.created_at),
+        ("Updated", "updated_at", env.updated_at),
+        ("Archived", "archived_at", env.archived_at),
+    )
+    times = []
+    for label, key, parsed in fields:
+        raw = data.get(key)
+        if parsed is not None:
+            times.append(_time(label, parsed, raw))
+        elif raw not in (None, "", False):
+            times.append(_Time(label, "", _line(_compact(raw), 100)))
+    return tuple(times)
+
+
+def _time(label: str, moment: datetime, raw: object) -> _Time:
+    try:
+        if moment.tzinfo is None:  # no offset given: shown as written, not claimed to be UTC
+            return _Time(label, moment.isoformat(), moment.strftime("%Y-%m-%d %H:%M:%S"))
+        utc = moment.astimezone(timezone.utc)
+        return _Time(label, utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    except (ValueError, OverflowError):  # e.g. year 1 with a positive offset
+        return _Time(label, "", _line(_compact(raw), 100))
+
+
+def _json_payload(data: dict[str, Any], env: Environment) -> dict[str, Any]:
+    """``data`` itself when a frontend can receive it, else a repaired copy (never an error)."""
+    if _sendable(data):
+        return data
+    repaired = _guard(_jsonable, None, data, 0)
+    return repaired if isinstance(repaired, dict) and _sendable(repaired) else {"id": _line(env.id)}
+
+
+def _sendable(value: object) -> bool:
+    """Whether the kernel can send it: strict JSON, encodable as UTF-8."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode()
+    except Exception:
+        return False
+    return True
+
+
+def _jsonable(value: object, depth: int) -> Any:
+    if depth > _DEPTH:
+        return "…"
+    if isinstance(value, Mapping):
+        return {
+            _SURROGATES.sub("\ufffd", str(k)): _jsonable(v, depth + 1) for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item, depth + 1) for item in value]
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() < 4000 else f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return _SURROGATES.sub("\ufffd", _safe_repr(value))
+
+
+# --- cleaning ------------------------------------------------------------------------------------
+
+
+def _line(value: str, limit: int = _SHORT) -> str:
+    """One line: breaks become spaces, control and bidi characters become U+FFFD, clipped."""
+    return _clip(_UNSAFE.sub("\ufffd", _BREAKS.sub(" ", value)), limit)
+
+
+def _block(value: str, limit: int) -> str:
+    """Like :func:`_line` but keeping line breaks (as ``\\n``)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _clip(_UNSAFE.sub("\ufffd", text), limit)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _compact(value: object) -> str:
+    """A value as short text: strings as they are, anything else as compact JSON or repr."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=repr, separators=(",", ":"))[:_LONG]
+    except Exception:
+        return _safe_repr(value)
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)[:_LONG]
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _md(text: str) -> str:
+    """Markdown-escaped, on one line (a table cell)."""
+    return _MD_SPECIAL.sub(r"\\\1", _BREAKS.sub(" ", text))
+
+
+def _md_code(text: str) -> str:
+    """A code span (where nothing needs escaping), or escaped text when it cannot be one."""
+    plain = _BREAKS.sub(" ", text)
+    usable = plain.strip() and "`" not in plain and "|" not in plain
+    return f"`{plain}`" if usable else _md(plain)
+
+
+# --- summaries shared by the renderers -----------------------------------------------------------
+
+
+def _more(shown: int, total: int) -> str:
+    return f"… and {total - shown} more" if total > shown else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _summary(count: int, has_more: bool) -> str:
+    more = "; more exist beyond this page" if has_more else ""
+    return f"{_plural(count, 'environment')}{more}."
+
+
+def _network_summary(view: _View) -> str:
+    hosts = f", {_plural(view.hosts_total, 'host')}" if view.hosts_total else ""
+    return f"{view.networking}{hosts}"
+
+
+def _managers_text(view: _View) -> str:
+    return f"package managers {'allowed' if view.package_managers else 'blocked'}"
+
+
+def _packages_summary(view: _View, limit: int = 80) -> str:
+    groups = [f"{manager}: {', '.join(specs)}" for manager, specs, _ in view.packages]
+    return _clip("; ".join(groups), limit) or "none"
+
+
+def _created(view: _View) -> _Time | None:
+    return next((t for t in view.times if t.label == "Created"), None)
+
+
+def _created_text(view: _View) -> str:
+    created = _created(view)
+    return created.readable if created else "—"
+
+
+def _name(view: _View) -> str:
+    return view.name or "(unnamed)"
+
+
+def _status_text(view: _View) -> str:
+    return ", ".join(text for text, _ in view.statuses)
+
+
+# --- text/plain ----------------------------------------------------------------------------------
+
+
+def _card_text(view: _View) -> str:
+    rows = [
+        ("id", view.id),
+        ("networking", f"{_network_summary(view)}, {_managers_text(view)}"),
+        ("packages", _packages_summary(view, _SHORT)),
+        ("metadata", _plural(view.metadata_total, "key")),
+        *((t.label.lower(), t.readable) for t in view.times),
+    ]
+    lines = [f"Environment {_name(view)} ({_status_text(view)})"]
+    lines += [f"  {label + ':':<12}{value}" for label, value in rows]
+    return "\n".join(lines)
+
+
+def _page_text(views: Sequence[_View], summary: str) -> str:
+    rows = [
+        (_clip(_name(v), 40), v.id, _status_text(v), _network_summary(v), _packages_summary(v, 40))
+        for v in views
+    ]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
+    lines = [summary]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        lines.append("  " + "  ".join([*cells, row[4]]).rstrip())
+    return "\n".join(lines)
+
+
+# --- text/html -----------------------------------------------------------------------------------
+
+
+def _badges(view: _View) -> str:
+    return " ".join(
+        f'<span class="qoder-env-badge qoder-env-{tone}">{_e(text)}</span>'
+        for text, tone in view.statuses
+    )
+
+
+def _codes(items: Iterable[str]) -> str:
+    return ", ".join(f"<code>{_e(item)}</code>" for item in items)
+
+
+def _muted(text: str) -> str:
+    return f'<span class="qoder-env-muted">{_e(text)}</span>' if text else ""
+
+
+def _networking_html(view: _View) -> str:
+    lines = [f"{_e(view.networking)} · {_e(_managers_text(view))}"]
+    if view.hosts_total:
+        more = _muted(_more(len(view.hosts), view.hosts_total))
+        lines.append(" ".join(filter(None, (f"allowed hosts: {_codes(view.hosts)}", more))))
+    return "".join(f"<div>{line}</div>" for line in lines)
+
+
+def _packages_html(view: _View) -> str:
+    if not view.packages:
+        return _muted("none")
+    return "".join(
+        f"<div><strong>{_e(manager)}</strong> ({total}): "
+        f"{' '.join(filter(None, (_codes(specs), _muted(_more(len(specs), total)))))}</div>"
+        for manager, specs, total in view.packages
+    )
+
+
+def _metadata_html(view: _View) -> str:
+    if not view.metadata:
+        return _muted("none")
+    rows = "".join(
+        f'<tr><th scope="row"><code>{_e(key)}</code></th>'
+        f'<td class="qoder-env-text">{_e(value)}</td></tr>'
+        for key, value in view.metadata
+    )
+    more = _muted(_more(len(view.metadata), view.metadata_total))
+    return f'<table class="qoder-env-table"><tbody>{rows}</tbody></table>{more}'
+
+
+def _time_html(moment: _Time) -> str:
+    if not moment.machine:
+        return _e(moment.readable)
+    return f'<time datetime="{_e(moment.machine)}">{_e(moment.readable)}</time>'
+
+
+def _card_html(view: _View) -> str:
+    # The status is in the heading (badge, and a dash kept visible only where CSS is stripped).
+    fields = [("ID", f'<code class="qoder-env-id">{_e(view.id)}</code>')]
+    if view.description:
+        fields.append(
+            ("Description", f'<span class="qoder-env-text">{_e(view.description)}</span>')
+        )
+    fields += [
+        ("Networking", _networking_html(view)),
+        ("Packages", _packages_html(view)),
+        ("Metadata", _metadata_html(view)),
+        *((t.label, _time_html(t)) for t in view.times),
+    ]
+    rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in fields)
+    name = _e(view.name) if view.name else _muted("(unnamed)")
+    title = f'{name}<span class="qoder-env-sep"> — </span>{_badges(view)}'
+    return (
+        '<div class="qoder-env"><div class="qoder-env-card">'
+        f'<h3 class="qoder-env-title">{title}</h3>'
+        f'<dl class="qoder-env-fields">{rows}</dl></div></div>'
+    )
+
+
+def _page_html(views: Sequence[_View], summary: str) -> str:
+    parts = ['<div class="qoder-env">', f'<p class="qoder-env-summary">{_e(summary)}</p>']
+    if views:
+        head = "".join(
+            f'<th scope="col">{label}</th>'
+            for label in ("Name", "ID", "Status", "Networking", "Packages", "Created")
+        )
+        body = "".join(_row_html(view) for view in views)
+        parts.append(
+            '<div class="qoder-env-scroll"><table class="qoder-env-table qoder-env-list">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _row_html(view: _View) -> str:
+    name = _e(_clip(view.name, 80)) if view.name else _muted("(unnamed)")
+    cells = (
+        name,
+        f'<code class="qoder-env-id">{_e(view.id)}</code>',
+        _badges(view),
+        _e(_network_summary(view)),
+        _e(_packages_summary(view)),
+        _created_html(view),
+    )
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _created_html(view: _View) -> str:
+    # The day only, to keep the table narrow; the full time on hover and in the datetime attribute.
+    created = _created(view)
+    if created is None:
+        return "—"
+    if not created.machine:
+        return _e(_clip(created.readable, 40))
+    attributes = f'datetime="{_e(created.machine)}" title="{_e(created.readable)}"'
+    return f"<time {attributes}>{_e(created.machine[:10])}</time>"
+
+
+# --- text/markdown -------------------------------------------------------------------------------
+
+
+def _card_markdown(view: _View) -> str:
+    hosts = ", ".join(_md_code(host) for host in view.hosts)
+    networking = f"{_md(_network_summary(view))}; {_md(_managers_text(view))}"
+    packages = "; ".join(
+        f"{_md(manager)}: {', '.join(_md_code(spec) for spec in specs)}"
+        for manager, specs, _ in view.packages
+    )
+    metadata = ", ".join(f"{_md(key)} = {_md(value)}" for key, value in view.metadata)
+    rows = [
+        ("ID", _md_code(view.id)),
+        ("Description", _md(view.description)),
+        ("Networking", networking + (f"; allowed hosts: {hosts}" if hosts else "")),
+        ("Packages", packages or "none"),
+        ("Metadata", metadata or "none"),
+        *((t.label, _md(t.readable)) for t in view.times),
+    ]
+    table = "\n".join(f"| {label} | {value} |" for label, value in rows if value)
+    return f"**{_md(_name(view))}** ({_md(_status_text(view))})\n\n| | |\n|---|---|\n{table}\n"
+
+
+def _page_markdown(views: Sequence[_View], summary: str) -> str:
+    if not views:
+        return _md(summary) + "\n"
+    head = "| Name | ID | Status | Networking | Packages | Created |\n|---|---|---|---|---|---|"
+    rows = "\n".join(
+        "| "
+        + " | ".join(
+            (
+                _md(_clip(_name(v), 80)),
+                _md_code(v.id),
+                _md(_status_text(v)),
+                _md(_network_summary(v)),
+                _md(_packages_summary(v)),
+                _md(_created_text(v)),
+            )
+        )
+        + " |"
+        for v in views
+    )
+    return f"{_md(summary)}\n\n{head}\n{rows}\n"
+
+
+# --- the fallback --------------------------------------------------------------------------------
+
+
+def _fallback_bundle(
+    environments: Iterable[Environment], *, single: bool, has_more: bool
+) -> dict[str, Any]:
+    """Escaped plain text built from the most basic facts, each guarded on its own."""
+    items: list[Environment] = _guard(list, [], environments)
+    lines = [_guard(_fallback_line, "<environment>", env) for env in items]
+    if not single:
+        lines.insert(0, _guard(_summary, "Environments.", len(items), bool(has_more)))
+    text = "\n".join(lines)
+    payload = [_guard(_fallback_json, {}, env) for env in items]
+    json_value: dict[str, Any] = (
+        (payload[0] if payload else {}) if single else {"data": payload, "has_more": has_more}
+    )
+    return {
+        "text/plain": text,
+        "text/html": f'<pre class="qoder-env">{_e(text)}</pre>',
+        "text/markdown": "  \n".join(_md(line) for line in lines) + "\n",
+        "application/json": json_value,
+    }
+
+
+def _fallback_line(env: Environment) -> str:
+    return _line(_safe_repr(env), _LONG)
+
+
+def _fallback_json(env: Environment) -> dict[str, Any]:
+    return _json_payload(env.to_dict(), env)
+
+
+def _guard(make: Callable[..., Any], default: Any, *args: Any) -> Any:
+    try:
+        return make(*args)
+    except Exception:
+        return default

@@ -1,0 +1,314 @@
+"""The rich display: four MIME types, everything escaped, theme-aware, and it never raises."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qoder_jupyter import display
+from qoder_jupyter.display import environment_bundle, page_bundle
+from qoder_jupyter.environment import Environment
+
+MIME_TYPES = {"text/plain", "text/html", "text/markdown", "application/json"}
+TEXT_TYPES = ("text/plain", "text/html", "text/markdown")
+
+SEED: dict[str, Any] = {
+    "id": "env_019e3bb39b6774d8878cd0b9d237574b",
+    "type": "environment",
+    "name": "doc-test-env",
+    "description": "",
+    "status": "ready",
+    "config": {"type": "cloud", "networking": {"type": "limited"}, "packages": {"apt": ["curl"]}},
+    "metadata": {},
+    "archived_at": None,
+    "created_at": "2026-05-18T15:28:07.017808Z",
+    "updated_at": "2026-05-18T15:28:07.017808Z",
+}
+NEWEST: dict[str, Any] = {  # no status, defaults filled in, an unknown field
+    "id": "env_019e3bb39b6774d8878cd0b9d2375750",
+    "type": "environment",
+    "name": "ml-box",
+    "description": "GPU box\nsecond line",
+    "config": {
+        "type": "cloud",
+        "networking": {
+            "type": "allowlist",
+            "allowed_hosts": ["pypi.org", "*.example.com"],
+            "allow_package_managers": True,
+            "allow_mcp_servers": False,
+        },
+        "packages": {
+            "type": "packages",
+            "apt": [],
+            "pip": ["pandas>=2", "PyYAML==6.0.1"],
+            "npm": ["typescript@5.0.0"],
+        },
+        "setup_script": "echo hi",
+    },
+    "metadata": {"team": "ml", "cost-center": "42"},
+    "archived_at": None,
+    "created_at": "2026-05-18T17:28:07+02:00",
+    "updated_at": "2026-05-19T08:00:00Z",
+}
+ARCHIVED: dict[str, Any] = {
+    "id": "env_019e3bb39b6774d8878cd0b9d2375751",
+    "name": "old",
+    "archived": True,
+    "archived_at": "2026-05-20T09:10:11Z",
+    "created_at": "last tuesday",
+}
+MINIMAL: dict[str, Any] = {"id": "env_x"}
+HOSTILE: dict[str, Any] = {
+    "id": "env_<b>&\"'",
+    "name": "<script>alert(1)</script> & \"quotes\" 'single' | `tick` *star* _under_",
+    "description": "line1\nline2\r\n<img src=x onerror=alert(1)>" + "x" * 100_000,
+    "status": 7,
+    "config": {
+        "networking": {"type": ["nested"], "allowed_hosts": [1, None, "javascript:alert(1)"]},
+        "packages": {"pip": ["<iframe src=//evil>", {"a": 1}], "apt": "curl", 3: [4]},
+    },
+    "metadata": {"k|ey": "v`al", "nested": {"a": [1, 2, {"b": None}]}, "n": 3.5},
+    "created_at": 12345,
+    "updated_at": "not a date",
+    "archived_at": {"when": "never"},
+    "\u202eevil": "\x1b[31mred\x00",
+}
+SHAPES = [SEED, NEWEST, ARCHIVED, MINIMAL, HOSTILE]
+
+TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
+ALLOWED_TAGS = {
+    "style", "div", "h3", "span", "dl", "dt", "dd", "code", "strong",
+    "table", "thead", "tbody", "tr", "th", "td", "time", "p", "pre",
+}  # fmt: skip
+FORBIDDEN = re.compile(r"<script|<iframe|javascript:|\son\w+\s*=|<link|@import|url\(", re.I)
+MARKUP = re.compile(r"<style>.*?</style>|<[^>]*>", re.S)  # escaped text cannot contain "<"
+
+
+def check_bundle(bundle: dict[str, Any]) -> None:
+    assert set(bundle) == MIME_TYPES
+    for mime in TEXT_TYPES:
+        assert isinstance(bundle[mime], str)
+    assert isinstance(bundle["application/json"], dict)
+    json.dumps(bundle["application/json"], allow_nan=False, ensure_ascii=False).encode()
+    page = bundle["text/html"]
+    assert not re.search(r"<script|<iframe|<object|<embed|<link", page, re.I)
+    for markup in MARKUP.findall(page):  # no handler or javascript: in any tag or the style
+        assert not FORBIDDEN.search(markup), markup
+    assert set(TAG.findall(page)) <= ALLOWED_TAGS
+    assert page.count("<style>") <= 1
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=["seed", "newest", "archived", "minimal", "hostile"])
+def test_every_shape_gives_a_safe_bundle_of_four(shape):
+    env = Environment(shape)
+    bundle = environment_bundle(env)
+    check_bundle(bundle)
+    assert bundle["application/json"] == env.to_dict()
+    assert env.id in bundle["text/plain"]
+
+
+def test_the_hostile_shape_is_escaped_not_raw():
+    bundle = environment_bundle(Environment(HOSTILE))
+    page, markdown, text = bundle["text/html"], bundle["text/markdown"], bundle["text/plain"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
+    assert "&#x27;single&#x27;" in page
+    assert "env_&lt;b&gt;&amp;&quot;&#x27;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # text, not an attribute
+    assert "<script>" not in markdown
+    assert r"\<script\>alert(1)\</script\> \& " in markdown
+    assert r"\| \`tick\` \*star\* \_under\_" in markdown
+    assert "\x1b" not in text
+    assert "\x00" not in text
+    assert "\u202e" not in page
+    assert len(page) < 20_000  # the 100 kB description is clipped
+    assert bundle["application/json"] == Environment(HOSTILE).to_dict()  # JSON-able: kept whole
+
+
+def test_the_card_shows_every_part():
+    page = environment_bundle(Environment(NEWEST))["text/html"]
+    assert '<h3 class="qoder-env-title">ml-box' in page
+    assert '<code class="qoder-env-id">env_019e3bb39b6774d8878cd0b9d2375750</code>' in page
+    assert ">ready</span>" in page  # newest shape has no status: derived, shown as text
+    assert "GPU box\nsecond line" in page
+    assert "allowlist · package managers allowed" in page
+    assert "<code>pypi.org</code>, <code>*.example.com</code>" in page
+    assert "<strong>pip</strong> (2): <code>pandas&gt;=2</code>, <code>PyYAML==6.0.1</code>" in page
+    assert "<strong>npm</strong>" in page
+    assert "<strong>apt</strong>" not in page  # an empty list is not shown
+    assert '<th scope="row"><code>cost-center</code></th><td class="qoder-env-text">42</td>' in page
+    assert '<time datetime="2026-05-18T15:28:07+00:00">2026-05-18 15:28:07 UTC</time>' in page
+    assert "2026-05-19 08:00:00 UTC" in page
+
+
+def test_the_status_is_text_and_archived_is_said():
+    archived = environment_bundle(Environment(ARCHIVED))
+    assert 'qoder-env-warn">archived</span>' in archived["text/html"]
+    assert "(archived)" in archived["text/plain"]
+    assert "(archived)" in archived["text/markdown"]
+    assert "2026-05-20 09:10:11 UTC" in archived["text/html"]
+    assert "last tuesday" in archived["text/html"]  # unparseable: raw text
+    contradictory = environment_bundle(Environment({**SEED, "archived_at": "2026-05-20T00:00:00Z"}))
+    assert "(ready, archived)" in contradictory["text/plain"]
+    seed = environment_bundle(Environment(SEED))["text/html"]
+    assert 'qoder-env-ok">ready</span>' in seed
+    assert '<span class="qoder-env-sep"> — </span>' in seed  # read where CSS is stripped
+
+
+def test_theme_variables_always_have_fallbacks():
+    page = environment_bundle(Environment(SEED))["text/html"]
+    uses = re.findall(r"var\(--[\w-]+\s*([,)])", page)
+    assert len(uses) > 10
+    assert all(end == "," for end in uses)
+    for variable in ("--jp-content-font-color1", "--jp-layout-color1", "--jp-border-color2"):
+        assert f"var({variable}," in page
+    assert "var(--vscode-editor-foreground," in page
+    style = re.search(r"<style>(.*)</style>", page, re.S)
+    assert style is not None
+    selectors = re.findall(r"(?:^|})\s*([^{}@]+)\{", style.group(1))
+    parts = [part for sel in selectors for part in sel.split(",")]
+    assert all(part.strip().startswith(".qoder-env") for part in parts)  # scoped to the root
+
+
+def test_plain_text_is_a_compact_summary():
+    text = environment_bundle(Environment(NEWEST))["text/plain"]
+    assert text.splitlines()[0] == "Environment ml-box (ready)"
+    assert "id:         env_019e3bb39b6774d8878cd0b9d2375750" in text
+    assert "allowlist, 2 hosts, package managers allowed" in text
+    assert "pip: pandas>=2, PyYAML==6.0.1; npm: typescript@5.0.0" in text
+    assert "metadata:   2 keys" in text
+    minimal = environment_bundle(Environment(MINIMAL))["text/plain"]
+    assert minimal.splitlines()[0] == "Environment (unnamed) (ready)"
+    assert "packages:   none" in minimal
+
+
+def test_markdown_is_a_table_with_code_spans_only_where_safe():
+    markdown = environment_bundle(Environment(NEWEST))["text/markdown"]
+    assert markdown.startswith("**ml\\-box**") or markdown.startswith("**ml-box**")
+    assert "| ID | `env_019e3bb39b6774d8878cd0b9d2375750` |" in markdown
+    assert "`pypi.org`, `*.example.com`" in markdown
+    assert "| Description | GPU box second line |" in markdown
+    row = environment_bundle(Environment({"id": "env_x", "name": "a|b"}))["text/markdown"]
+    assert "**a\\|b**" in row
+    tricky = Environment({"id": "env_`x|", "config": {"packages": {"pip": ["a|b"]}}})
+    markdown = environment_bundle(tricky)["text/markdown"]
+    assert "env\\_\\`x\\|" in markdown
+    assert "a\\|b" in markdown
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            assert len(re.findall(r"(?<!\\)\|", line)) == 3  # no cell was split
+
+
+def test_json_is_to_dict_and_repaired_only_when_it_must_be():
+    env = Environment(NEWEST)
+    assert environment_bundle(env)["application/json"] == env.to_dict()
+    odd = Environment({"id": "env_x", "n": float("nan"), "s": {1, 2}, "t": ("a",), "u": "\ud800"})
+    payload = environment_bundle(odd)["application/json"]
+    assert payload == {"id": "env_x", "n": "nan", "s": "{1, 2}", "t": ["a"], "u": "\ufffd"}
+    json.dumps(payload, allow_nan=False, ensure_ascii=False).encode()
+
+
+def test_a_failure_inside_rendering_falls_back_to_escaped_text(monkeypatch):
+    def broken(*_: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(display, "_card_html", broken)
+    monkeypatch.setattr(display, "_page_html", broken)
+    env = Environment({"id": "env_x", "name": "<script>x</script>"})
+    bundle = environment_bundle(env)
+    check_bundle(bundle)
+    assert bundle["text/html"].startswith('<pre class="qoder-env">Environment(id=')
+    assert "&lt;script&gt;" in bundle["text/html"]
+    assert bundle["application/json"] == env.to_dict()
+    page = page_bundle([env, env], has_more=True)
+    check_bundle(page)
+    assert page["text/plain"].startswith("2 environments; more exist")
+    assert page["application/json"] == {"data": [env.to_dict()] * 2, "has_more": True}
+
+
+def test_even_a_broken_object_does_not_raise():
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError(name)
+
+        def __repr__(self) -> str:
+            raise RuntimeError("repr")
+
+    check_bundle(environment_bundle(Broken()))  # type: ignore[arg-type]
+    check_bundle(page_bundle([Broken()]))  # type: ignore[list-item]
+    check_bundle(page_bundle(None))  # type: ignore[arg-type]
+
+
+def test_the_page_bundle_for_none_one_and_many():
+    empty = page_bundle([])
+    check_bundle(empty)
+    assert empty["text/plain"] == "0 environments."
+    assert "<table" not in empty["text/html"]
+    assert empty["application/json"] == {"data": [], "has_more": False}
+
+    envs = [Environment(shape) for shape in SHAPES]
+    page = page_bundle(envs, has_more=True)
+    check_bundle(page)
+    assert page["application/json"]["data"][:4] == [env.to_dict() for env in envs[:4]]
+    assert page["application/json"]["has_more"] is True
+    assert "5 environments; more exist beyond this page." in page["text/html"]
+    assert page["text/html"].count("<tr>") == len(envs) + 1
+    assert '<th scope="col">Networking</th>' in page["text/html"]
+    assert "allowlist, 2 hosts" in page["text/html"]
+    assert ">archived</span>" in page["text/html"]
+    assert "| Name | ID | Status | Networking | Packages | Created |" in page["text/markdown"]
+    assert "1 environment." in page_bundle(envs[:1])["text/plain"]
+
+    many = [Environment({**NEWEST, "id": f"env_{i:032x}"}) for i in range(1000)]
+    big = page_bundle(many)
+    check_bundle(big)
+    assert big["text/html"].count("<style>") == 1
+    assert big["text/html"].count("<tr>") == 1001
+    assert len(big["text/plain"].splitlines()) == 1001
+
+
+JSON_LEAF = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+JSON_VALUE = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    ["name", "description", "status", "archived", "config", "metadata", "created_at",
+     "updated_at", "archived_at", "networking", "packages", "type"]
+) | st.text()  # fmt: skip
+CONFIG = st.fixed_dictionaries(
+    {},
+    optional={
+        "networking": st.dictionaries(
+            st.sampled_from(["type", "allowed_hosts", "allow_package_managers"]), JSON_VALUE
+        ),
+        "packages": st.dictionaries(st.sampled_from(["apt", "pip", "npm", "x"]), JSON_VALUE),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ident=st.text(min_size=1),
+    fields=st.dictionaries(KEYS, JSON_VALUE, max_size=8),
+    config=CONFIG,
+)
+def test_any_json_like_environment_displays(ident, fields, config):
+    env = Environment({**fields, "config": config, "id": ident})
+    bundle = environment_bundle(env)
+    check_bundle(bundle)
+    assert bundle["application/json"] == env.to_dict()
+    page = page_bundle([env, env])
+    check_bundle(page)
+    assert page["application/json"]["data"] == [env.to_dict()] * 2
