@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -33,13 +34,19 @@ from .errors import (
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
+    Problem,
     RateLimitError,
     ServerError,
+    ValidationError,
 )
+from .spec import EnvironmentSpec
 
 logger = logging.getLogger("qoder_jupyter.client")
 
 T = TypeVar("T")
+
+#: The service's largest page.
+MAX_PAGE_SIZE = 100
 
 #: Statuses worth another attempt (contract §6). 4xx other than 408/429 never are.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -389,3 +396,91 @@ def delete_environment(env_id: str, policy: RetryPolicy) -> Flow[DeletedEnvironm
         # An earlier attempt deleted it and its answer was lost: that is the success we wanted.
         return DeletedEnvironment(id=env_id)
     return DeletedEnvironment.from_response(env_id, _expect(result, request))
+
+
+# --- request bodies and queries (validated before anything is sent) ------------------------------
+
+
+def create_body(
+    spec: EnvironmentSpec | Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The create body from a spec, a request-body mapping, or spec fields as keywords."""
+    if spec is None:
+        spec = EnvironmentSpec(**fields)
+    elif fields:
+        raise TypeError("Pass either a spec or keyword fields, not both.")
+    elif not isinstance(spec, EnvironmentSpec):
+        spec = EnvironmentSpec.from_body(spec)
+    return spec.to_body()
+
+
+def update_body(
+    *,
+    name: str | None,
+    description: str | None,
+    config: EnvironmentSpec | Mapping[str, Any] | None,
+    metadata: Mapping[str, str | None] | None,
+) -> dict[str, Any]:
+    """The update body: only what is given. ``config`` replaces the whole stored config;
+    ``metadata`` is a patch in which ``None`` deletes a key. Checked by the same rules as a create
+    (an :class:`EnvironmentSpec` stands in for the fields that are not being changed)."""
+    if isinstance(config, EnvironmentSpec):
+        probe = config.copy()
+    elif config is not None:
+        probe = EnvironmentSpec.from_body({"name": "unchanged", "config": config})
+    else:
+        probe = EnvironmentSpec()
+    probe.name = "unchanged" if name is None else name
+    probe.description = description or ""
+    patch = dict(metadata or {})
+    probe.metadata = {key: value for key, value in patch.items() if value is not None}
+    given = {"name": name, "description": description, "config": config, "metadata": metadata}
+    if all(value is None for value in given.values()):
+        raise ValidationError(
+            [Problem("update", "Nothing to update: give a name, description, config or metadata.")]
+        )
+    problems = [p for p in probe.problems() if given[_top_field(p)] is not None]
+    if problems:
+        raise ValidationError(problems)
+    body: dict[str, Any] = {k: given[k] for k in ("name", "description") if given[k] is not None}
+    if config is not None:
+        body["config"] = probe.to_body()["config"]
+    if metadata is not None:
+        body["metadata"] = patch
+    return body
+
+
+def _top_field(problem: Problem) -> str:
+    top = problem.field.split(".", 1)[0].split("[", 1)[0]
+    return top if top in ("name", "description", "metadata") else "config"
+
+
+def list_params(
+    *,
+    limit: int | None = None,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    page: str | None = None,
+    include_archived: bool | None = None,
+    created_after: datetime | str | None = None,
+    created_before: datetime | str | None = None,
+) -> dict[str, str]:
+    """The list query, checked before it is sent."""
+    problems = []
+    if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
+        problems.append(Problem("limit", f"limit must be 1 to {MAX_PAGE_SIZE}, not {limit}."))
+    cursors = {"after_id": after_id, "before_id": before_id, "page": page}
+    given = [name for name, value in cursors.items() if value]
+    if len(given) > 1:
+        problems.append(Problem("cursor", f"Give at most one of {', '.join(given)}."))
+    if problems:
+        raise ValidationError(problems)
+    params: dict[str, str] = {name: str(value) for name, value in cursors.items() if value}
+    if limit is not None:
+        params["limit"] = str(limit)
+    if include_archived is not None:
+        params["include_archived"] = "true" if include_archived else "false"
+    for key, value in (("created_at[gte]", created_after), ("created_at[lte]", created_before)):
+        if value is not None:
+            params[key] = value.isoformat() if isinstance(value, datetime) else value
+    return params

@@ -17,7 +17,6 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
-from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
@@ -25,6 +24,7 @@ import httpx
 
 from . import __version__
 from ._core import (
+    MAX_PAGE_SIZE,
     Flow,
     Outcome,
     Request,
@@ -34,17 +34,20 @@ from ._core import (
     Step,
     TransportFailure,
     archive_environment,
+    create_body,
     create_environment,
     delete_environment,
     list_environments,
+    list_params,
     new_idempotency_key,
     next_page_params,
     retrieve_environment,
+    update_body,
     update_environment,
 )
 from .credentials import Token, check_transport, resolve_base_url, resolve_token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
-from .errors import ConfigurationError, Problem, QoderError, ValidationError
+from .errors import ConfigurationError, QoderError
 from .spec import EnvironmentSpec
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client"]
@@ -56,8 +59,6 @@ T = TypeVar("T")
 #: A control-plane call answers in well under a second; 30 s to read leaves room for a slow day
 #: without a frozen notebook, and 5 s to connect catches a wrong host quickly.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-
-_MAX_PAGE_SIZE = 100
 
 
 @functools.cache
@@ -236,94 +237,6 @@ class AsyncClient(_Base):
             return _failure(error)
 
 
-# --- request bodies and queries (validated before anything is sent) ------------------------------
-
-
-def create_body(
-    spec: EnvironmentSpec | Mapping[str, Any] | None, fields: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The create body from a spec, a request-body mapping, or spec fields as keywords."""
-    if spec is None:
-        spec = EnvironmentSpec(**fields)
-    elif fields:
-        raise TypeError("Pass either a spec or keyword fields, not both.")
-    elif not isinstance(spec, EnvironmentSpec):
-        spec = EnvironmentSpec.from_body(spec)
-    return spec.to_body()
-
-
-def update_body(
-    *,
-    name: str | None,
-    description: str | None,
-    config: EnvironmentSpec | Mapping[str, Any] | None,
-    metadata: Mapping[str, str | None] | None,
-) -> dict[str, Any]:
-    """The update body: only what is given. ``config`` replaces the whole stored config;
-    ``metadata`` is a patch in which ``None`` deletes a key. Checked by the same rules as a create
-    (an :class:`EnvironmentSpec` stands in for the fields that are not being changed)."""
-    if isinstance(config, EnvironmentSpec):
-        probe = config.copy()
-    elif config is not None:
-        probe = EnvironmentSpec.from_body({"name": "unchanged", "config": config})
-    else:
-        probe = EnvironmentSpec()
-    probe.name = "unchanged" if name is None else name
-    probe.description = description or ""
-    patch = dict(metadata or {})
-    probe.metadata = {key: value for key, value in patch.items() if value is not None}
-    given = {"name": name, "description": description, "config": config, "metadata": metadata}
-    if all(value is None for value in given.values()):
-        raise ValidationError(
-            [Problem("update", "Nothing to update: give a name, description, config or metadata.")]
-        )
-    problems = [p for p in probe.problems() if given[_top_field(p)] is not None]
-    if problems:
-        raise ValidationError(problems)
-    body: dict[str, Any] = {k: given[k] for k in ("name", "description") if given[k] is not None}
-    if config is not None:
-        body["config"] = probe.to_body()["config"]
-    if metadata is not None:
-        body["metadata"] = patch
-    return body
-
-
-def _top_field(problem: Problem) -> str:
-    top = problem.field.split(".", 1)[0].split("[", 1)[0]
-    return top if top in ("name", "description", "metadata") else "config"
-
-
-def list_params(
-    *,
-    limit: int | None = None,
-    after_id: str | None = None,
-    before_id: str | None = None,
-    page: str | None = None,
-    include_archived: bool | None = None,
-    created_after: datetime | str | None = None,
-    created_before: datetime | str | None = None,
-) -> dict[str, str]:
-    """The list query, checked before it is sent."""
-    problems = []
-    if limit is not None and not 1 <= limit <= _MAX_PAGE_SIZE:
-        problems.append(Problem("limit", f"limit must be 1 to {_MAX_PAGE_SIZE}, not {limit}."))
-    cursors = {"after_id": after_id, "before_id": before_id, "page": page}
-    given = [name for name, value in cursors.items() if value]
-    if len(given) > 1:
-        problems.append(Problem("cursor", f"Give at most one of {', '.join(given)}."))
-    if problems:
-        raise ValidationError(problems)
-    params: dict[str, str] = {name: str(value) for name, value in cursors.items() if value}
-    if limit is not None:
-        params["limit"] = str(limit)
-    if include_archived is not None:
-        params["include_archived"] = "true" if include_archived else "false"
-    for key, value in (("created_at[gte]", created_after), ("created_at[lte]", created_before)):
-        if value is not None:
-            params[key] = value.isoformat() if isinstance(value, datetime) else value
-    return params
-
-
 # --- the environments resource, sync and async ---------------------------------------------------
 
 
@@ -332,6 +245,15 @@ class Environments:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    def _run(self, flow: Flow[T]) -> T:
+        """Run a flow; the environments it returns can refresh, update, archive or delete
+        themselves through this client."""
+        result = self._client.run(flow)
+        for environment in result if isinstance(result, EnvironmentPage) else [result]:
+            if isinstance(environment, Environment):
+                environment.bind(self)
+        return result
 
     def create(
         self,
@@ -348,23 +270,23 @@ class Environments:
         """
         body = create_body(spec, fields)
         key = idempotency_key or new_idempotency_key()
-        return self._client.run(create_environment(body, key, self._client.retry_policy))
+        return self._run(create_environment(body, key, self._client.retry_policy))
 
     def list(self, **query: Any) -> EnvironmentPage:
         """One page, newest first. Takes the arguments of :func:`list_params`."""
         params = list_params(**query)
-        return self._client.run(list_environments(params, self._client.retry_policy))
+        return self._run(list_environments(params, self._client.retry_policy))
 
     def list_all(self, **query: Any) -> Iterator[Environment]:
         """Every environment, page after page (100 a page unless ``limit`` says otherwise)."""
-        params: dict[str, str] | None = list_params(**{"limit": _MAX_PAGE_SIZE, **query})
+        params: dict[str, str] | None = list_params(**{"limit": MAX_PAGE_SIZE, **query})
         while params is not None:
-            page = self._client.run(list_environments(params, self._client.retry_policy))
+            page = self._run(list_environments(params, self._client.retry_policy))
             yield from page
             params = next_page_params(page, params)
 
     def retrieve(self, env_id: str) -> Environment:
-        return self._client.run(retrieve_environment(env_id, self._client.retry_policy))
+        return self._run(retrieve_environment(env_id, self._client.retry_policy))
 
     def update(
         self,
@@ -377,13 +299,13 @@ class Environments:
     ) -> Environment:
         """Change what is given; see :func:`update_body`."""
         body = update_body(name=name, description=description, config=config, metadata=metadata)
-        return self._client.run(update_environment(env_id, body, self._client.retry_policy))
+        return self._run(update_environment(env_id, body, self._client.retry_policy))
 
     def archive(self, env_id: str) -> Environment:
-        return self._client.run(archive_environment(env_id, self._client.retry_policy))
+        return self._run(archive_environment(env_id, self._client.retry_policy))
 
     def delete(self, env_id: str) -> DeletedEnvironment:
-        return self._client.run(delete_environment(env_id, self._client.retry_policy))
+        return self._run(delete_environment(env_id, self._client.retry_policy))
 
 
 class AsyncEnvironments:
@@ -409,7 +331,7 @@ class AsyncEnvironments:
         return await self._client.run(list_environments(params, self._client.retry_policy))
 
     async def list_all(self, **query: Any) -> AsyncIterator[Environment]:
-        params: dict[str, str] | None = list_params(**{"limit": _MAX_PAGE_SIZE, **query})
+        params: dict[str, str] | None = list_params(**{"limit": MAX_PAGE_SIZE, **query})
         while params is not None:
             page = await self._client.run(list_environments(params, self._client.retry_policy))
             for environment in page:

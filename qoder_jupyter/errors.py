@@ -46,6 +46,11 @@ class QoderError(Exception):
     def __str__(self) -> str:
         return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it: the message and the hint, no traceback (the cell still fails)."""
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {first}", *rest]
+
 
 # --- input ------------------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ __all__ = [
     "RaisingArgumentParser",
     "add_spec_arguments",
     "build_create_parser",
+    "curl_command",
+    "namespace_values",
     "parse_line",
     "spec_from_namespace",
 ]
@@ -232,14 +234,7 @@ class EnvironmentSpec(HasTraits):
 
     def to_curl(self, base_url: str = DEFAULT_BASE_URL) -> str:
         """The seed's curl command for this request; the token stays the literal ``$QODER_PAT``."""
-        url = base_url.rstrip("/") + "/environments"
-        payload = json.dumps(self.to_body(), indent=2, ensure_ascii=False)
-        return (
-            f"curl -s -X POST {_double_quoted(url)} \\\n"
-            '-H "Authorization: Bearer $QODER_PAT" \\\n'
-            '-H "Content-Type: application/json" \\\n'
-            f"-d {shlex.quote(payload)}"
-        )
+        return curl_command("POST", base_url.rstrip("/") + "/environments", self.to_body())
 
     # --- the magic line ---------------------------------------------------------------------
 
@@ -643,6 +638,18 @@ def _double_quoted(text: str) -> str:
     return f'"{text}"' if not set(text) & set('"$`\\!') else shlex.quote(text)
 
 
+def curl_command(method: str, url: str, body: Mapping[str, Any] | None = None) -> str:
+    """A request as the seed's curl command; the token stays the literal ``$QODER_PAT``."""
+    lines = [
+        f"curl -s -X {method} {_double_quoted(url)}",
+        '-H "Authorization: Bearer $QODER_PAT"',
+    ]
+    if body is not None:
+        payload = json.dumps(body, indent=2, ensure_ascii=False)
+        lines += ['-H "Content-Type: application/json"', f"-d {shlex.quote(payload)}"]
+    return " \\\n".join(lines)
+
+
 # --- the %qoder_env create line ---------------------------------------------------------------
 
 
@@ -670,8 +677,9 @@ class RaisingArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if "expected" in message and "argument" in message:
             message += " (write a value that starts with '-' as --flag=VALUE)"
-        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
-        raise ValidationError([Problem("magic", f"{message}. Fix the line to match: {usage}")])
+        raise ValidationError(
+            [Problem("magic", f"{message}. {self.prog} --help lists the options.")]
+        )
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         self.error((message or f"the parser asked to exit with status {status}").strip())
@@ -705,8 +713,9 @@ class _ExtendAction(argparse.Action):
         setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *items])
 
 
-def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the spec's flags to ``parser`` (dest = trait name; absent flags stay None)."""
+def add_spec_arguments(parser: argparse.ArgumentParser, *, require_name: bool = True) -> None:
+    """Add the spec's flags to ``parser`` (dest = trait name; absent flags stay None).
+    ``require_name=False`` when the name may come from elsewhere (a file, a cell body)."""
     for field in _FIELDS:
         help_text = EnvironmentSpec.class_traits()[field.trait].help
         if field.kind == "flag":
@@ -717,7 +726,7 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
                 dest=field.trait,
                 metavar=field.metavar,
                 action=_TextAction,
-                required=field.always,
+                required=field.always and require_name,
                 help=help_text,
             )
         else:
@@ -770,6 +779,12 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> argparse.Namespace
 def spec_from_namespace(namespace: argparse.Namespace) -> EnvironmentSpec:
     """The spec a parsed line describes. Raises :class:`ValidationError` for a bad ``--meta`` item;
     values that break a rule are kept, for ``problems()`` to report."""
+    return EnvironmentSpec(**namespace_values(namespace))
+
+
+def namespace_values(namespace: argparse.Namespace) -> dict[str, Any]:
+    """The trait values a parsed line gives, by trait name: only the flags that were used, so
+    they can be laid over another spec. Raises :class:`ValidationError` for a bad ``--meta``."""
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for field in _FIELDS:
@@ -779,7 +794,7 @@ def spec_from_namespace(namespace: argparse.Namespace) -> EnvironmentSpec:
         values[field.trait] = _parse_meta(value, problems) if field.kind == "map" else value
     if problems:
         raise ValidationError(problems)
-    return EnvironmentSpec(**values)
+    return values
 
 
 def _parse_meta(items: Sequence[str], problems: list[Problem]) -> dict[str, str]:

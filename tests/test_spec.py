@@ -499,7 +499,7 @@ def test_curl_survives_a_real_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "$QODER_PAT" in curl
     # A stand-in curl prints each argument NUL-terminated; the shell does the parsing.
     script = "curl() { printf '%s\\0' \"$@\"; }\n" + curl
-    result = subprocess.run(  # noqa: S603 - fixed argv, our own script
+    result = subprocess.run(
         ["bash", "-c", script],  # noqa: S607
         capture_output=True,
         check=True,
@@ -638,8 +638,8 @@ def test_parser_is_a_reusable_building_block(capsys: pytest.CaptureFixture[str])
     help_text = parser.format_help()
     assert "--allow-package-managers" in help_text
     assert "--dry-run" in help_text
-    with pytest.raises(ValidationError, match="--dry-run"):
-        parse_line(parser, "--name x --dry")  # the added flags appear in the usage hint
+    with pytest.raises(ValidationError, match=r"--dry\. %qoder_env create --help lists"):
+        parse_line(parser, "--name x --dry")  # no abbreviations: --dry is not --dry-run
     assert capsys.readouterr() == ("", "")
 
 

@@ -1,0 +1,111 @@
+"""``QoderEnv``: the extension's settings, as a traitlets ``Configurable``.
+
+Set them in an IPython config file (``c.QoderEnv.base_url = "..."``) or in a notebook
+(``%config QoderEnv.max_retries = 5``); ``%qoder_env config`` shows each effective value and where
+it came from. The token is deliberately not a setting: only the *name* of the environment variable
+that holds it is, so no config file, ``%config`` listing or saved notebook can ever contain it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from traitlets import Float, Int, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from .credentials import BASE_URL_VARIABLES, DEFAULT_BASE_URL, TOKEN_VARIABLES, Token
+from .errors import MissingTokenError
+
+__all__ = ["QoderEnv", "Setting"]
+
+
+class QoderEnv(Configurable):
+    """Settings of the ``%qoder_env`` magics and form."""
+
+    base_url = Unicode(
+        "",
+        help="The API's base URL. Empty: $QODER_BASE_URL, then $QODER_MANAGED_BASE_URL, then "
+        f"{DEFAULT_BASE_URL}.",
+    ).tag(config=True)
+    token_env = Unicode(
+        "QODER_PAT",
+        help="The name of the environment variable that holds the token "
+        "(QODER_ACCESS_TOKEN is tried after it). The token itself is never a setting.",
+    ).tag(config=True)
+    timeout = Float(30.0, help="Seconds to wait for the service to answer.").tag(config=True)
+    connect_timeout = Float(5.0, help="Seconds to wait for a connection.").tag(config=True)
+    max_retries = Int(3, help="Retries of a failed request (with backoff).").tag(config=True)
+    variable = Unicode(
+        "env", help="The variable that receives an environment when -o is not given."
+    ).tag(config=True)
+    list_variable = Unicode(
+        "envs", help="The variable that receives a list of environments when -o is not given."
+    ).tag(config=True)
+
+    @validate("timeout", "connect_timeout")
+    def _positive_seconds(self, proposal: dict[str, float]) -> float:
+        if proposal["value"] <= 0:
+            raise TraitError("Timeouts must be positive numbers of seconds.")
+        return proposal["value"]
+
+    @validate("max_retries")
+    def _non_negative_retries(self, proposal: dict[str, int]) -> int:
+        if proposal["value"] < 0:
+            raise TraitError("max_retries must be 0 or more.")
+        return proposal["value"]
+
+    @validate("variable", "list_variable")
+    def _identifier(self, proposal: dict[str, str]) -> str:
+        if not proposal["value"].isidentifier():
+            raise TraitError(f"{proposal['value']!r} is not a valid Python variable name.")
+        return proposal["value"]
+
+    # --- what is in effect -----------------------------------------------------------------------
+
+    def token_variables(self) -> tuple[str, ...]:
+        """The variables read for the token, in order (the configured one first)."""
+        return tuple(dict.fromkeys((self.token_env, *TOKEN_VARIABLES)))
+
+    def find_token(self, environ: Mapping[str, str] | None = None) -> tuple[Token, str]:
+        """The token from the environment and the variable it came from."""
+        environ = os.environ if environ is None else environ
+        for name in self.token_variables():
+            if environ.get(name, "").strip():
+                return Token(environ[name]), name
+        names = " or ".join(self.token_variables())
+        raise MissingTokenError(
+            f"No Qoder token: {names} is not set.",
+            hint=f"Run %qoder_env login, or set {self.token_env} before starting Jupyter.",
+        )
+
+    def effective_base_url(self, environ: Mapping[str, str] | None = None) -> Setting:
+        environ = os.environ if environ is None else environ
+        if self.base_url.strip():
+            return Setting("base_url", self.base_url.strip().rstrip("/"), self._source("base_url"))
+        for name in BASE_URL_VARIABLES:
+            if environ.get(name, "").strip():
+                return Setting("base_url", environ[name].strip().rstrip("/"), f"${name}")
+        return Setting("base_url", DEFAULT_BASE_URL, "default")
+
+    def report(self) -> list[Setting]:
+        """Every setting with its effective value and where it came from."""
+        settings = [self.effective_base_url()]
+        for name in ("token_env", "timeout", "connect_timeout", "max_retries"):
+            settings.append(Setting(name, str(getattr(self, name)), self._source(name)))
+        for name in ("variable", "list_variable"):
+            settings.append(Setting(name, getattr(self, name), self._source(name)))
+        return settings
+
+    def _source(self, name: str) -> str:
+        """``config`` when an IPython config file or ``%config`` set it, else ``default``."""
+        section = self.config.get(type(self).__name__, {})
+        return "config" if name in section else "default"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: str
+    source: str
