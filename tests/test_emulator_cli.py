@@ -61,9 +61,7 @@ def _read_banner(process: subprocess.Popen[str]) -> tuple[dict[str, str], str]:
 @contextmanager
 def run_cli(*args: str) -> Iterator[Running]:
     command = [sys.executable, "-m", "qoder_jupyter.emulator", "--port", "0", *args]
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         yield Running(process, *_read_banner(process))
     finally:

@@ -66,7 +66,7 @@ def test_the_seeds_curl_command_creates_the_seeds_environment(emulator: Emulator
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "QODER_PAT": emulator.token}
 
     bash = shutil.which("bash") or "/bin/sh"
-    finished = subprocess.run(  # noqa: S603 - the seed's own command, only the host substituted
+    finished = subprocess.run(
         [bash, "-c", command], capture_output=True, text=True, env=env, timeout=30, check=True
     )
 
