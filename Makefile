@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: demo test lint format emulator clean
+.PHONY: demo lab test lint format emulator clean
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,13 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## demo: start the embedded emulator and walk through create, retrieve and list against it
+## demo: run notebooks/quickstart.ipynb headless against the embedded emulator; results in build/
 demo: $(READY)
 	$(BIN)/python -m qoder_jupyter.demo
+
+## lab: JupyterLab on notebooks/ with the emulator running and configured
+lab: $(READY)
+	$(BIN)/python -m qoder_jupyter.demo --lab
 
 ## test: lint, type-check and run the whole test suite
 test: lint

@@ -1,51 +1,94 @@
-"""``make demo``: the seed's example environment, end to end, against the embedded emulator.
+"""``make demo`` and ``make lab``: notebooks against the embedded emulator.
 
-Starts the emulator on a free loopback port, shows the request as a curl command, creates the
-environment through :class:`~qoder_jupyter.client.Client`, retrieves it, lists the environments and
-prints each result. Run it with ``python -m qoder_jupyter.demo``.
+``python -m qoder_jupyter.demo [NOTEBOOK ...]`` starts the emulator on a free loopback port, runs
+each notebook top to bottom in a fresh kernel pointed at it (``QODER_BASE_URL`` and ``QODER_PAT``
+in the kernel's environment, exactly as for the real service), and writes the executed notebook
+and an HTML rendering of it under ``build/``. ``--lab`` opens JupyterLab on ``notebooks/``
+instead, with the emulator running and configured.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from .client import Client
 from .emulator import Emulator
-from .environment import Environment
-from .spec import EnvironmentSpec
+
+NOTEBOOKS = Path("notebooks")
+DEFAULT_NOTEBOOK = NOTEBOOKS / "quickstart.ipynb"
 
 
-def _section(title: str) -> None:
-    print(f"\n== {title} ==")
+def execute_notebook(path: Path, out_dir: Path, environ: Mapping[str, str]) -> tuple[Path, Path]:
+    """Run ``path`` in a new kernel with ``environ`` added to its environment; write the executed
+    notebook and its HTML rendering into ``out_dir``. A failing cell raises nbclient's
+    ``CellExecutionError`` after the partial notebook is written."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(path, as_version=4)
+    runner = NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        shutdown_kernel="immediate",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed, rendered = out_dir / path.name, out_dir / f"{path.stem}.html"
+    try:
+        runner.execute(env={**os.environ, **environ})
+    finally:
+        nbformat.write(notebook, executed)
+        body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+        rendered.write_text(body, encoding="utf-8")
+    return executed, rendered
 
 
-def _show(environment: Environment) -> None:
-    print(json.dumps(environment.to_dict(), indent=2, ensure_ascii=False))
+def _emulator_environ(emulator: Emulator) -> dict[str, str]:
+    return {"QODER_BASE_URL": emulator.base_url, "QODER_PAT": emulator.token}
 
 
-def main() -> None:
-    spec = EnvironmentSpec(name="doc-test-env", networking="limited", apt=["curl"])
+def run_notebooks(notebooks: Sequence[Path], out_dir: Path) -> None:
     with Emulator() as emulator:
-        _section(f"Emulator serving the Environments API at {emulator.base_url}")
-        print("The request, as the documentation's curl command:\n")
-        print(spec.to_curl(emulator.base_url))
-        print("\nThe same request as a notebook magic:\n")
-        print(spec.to_magic())
+        print(f"Emulator serving the Environments API at {emulator.base_url}")
+        for path in notebooks:
+            print(f"Running {path} …", flush=True)
+            executed, rendered = execute_notebook(path, out_dir, _emulator_environ(emulator))
+            print(f"  executed notebook: {executed}\n  HTML rendering:    {rendered}")
+        print(f"The emulator now holds {len(emulator.environments())} environment(s).")
 
-        with Client(base_url=emulator.base_url, token=emulator.token) as client:
-            _section("Created (POST /environments)")
-            created = client.environments.create(spec)
-            _show(created)
 
-            _section(f"Retrieved (GET /environments/{created.id})")
-            retrieved = client.environments.retrieve(created.id)
-            print(repr(retrieved))
-            print(f"Identical to the created one: {retrieved == created}")
+def open_lab(root: Path) -> int:
+    """JupyterLab on ``root`` with the emulator running; stops both on Ctrl+C."""
+    with Emulator(port=8765) as emulator:
+        print(f"Emulator serving the Environments API at {emulator.base_url}", flush=True)
+        environ = {**os.environ, **_emulator_environ(emulator)}
+        command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}"]
+        try:
+            return subprocess.call(command, env=environ)  # noqa: S603 - our own interpreter
+        except KeyboardInterrupt:
+            return 0
 
-            _section("Listed (GET /environments)")
-            for environment in client.environments.list():
-                print(f"{environment.id}  {environment.name:<20} {environment.status}")
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qoder_jupyter.demo", description=__doc__)
+    parser.add_argument("notebooks", nargs="*", type=Path, default=[DEFAULT_NOTEBOOK])
+    parser.add_argument("--out", type=Path, default=Path("build"), help="where results go")
+    parser.add_argument("--lab", action="store_true", help="open JupyterLab on notebooks/")
+    args = parser.parse_args(argv)
+    if args.lab:
+        return open_lab(NOTEBOOKS)
+    missing = [str(path) for path in args.notebooks if not path.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)} (run from the repository's root)")
+    run_notebooks(args.notebooks, args.out)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
