@@ -35,7 +35,9 @@ def execute_notebook(path: Path, out_dir: Path, environ: Mapping[str, str]) -> t
         notebook,
         timeout=120,
         kernel_name="python3",
-        shutdown_kernel="immediate",
+        shutdown_kernel="immediate",  # a graceful shutdown can stall with ipykernel 7
+        # The kernel warns at start that loopback TCP is unencrypted; keep real errors only.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
     )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,8 @@ def open_lab(root: Path) -> int:
         print(f"Emulator serving the Environments API at {emulator.base_url}", flush=True)
         environ = {**os.environ, **_emulator_environ(emulator)}
         command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root
+            command.append("--allow-root")
         try:
             return subprocess.call(command, env=environ)  # noqa: S603 - our own interpreter
         except KeyboardInterrupt:
