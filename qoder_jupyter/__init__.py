@@ -19,6 +19,8 @@ _LAZY = {
     "EnvironmentPage": "environment",
     "DeletedEnvironment": "environment",
     "Token": "credentials",
+    "EnvironmentForm": "forms",
+    "form": "forms",
 }
 
 __all__ = [
@@ -26,16 +28,19 @@ __all__ = [
     "Client",
     "DeletedEnvironment",
     "Environment",
+    "EnvironmentForm",
     "EnvironmentPage",
     "EnvironmentSpec",
     "Token",
     "__version__",
+    "form",
 ]
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
     from .credentials import Token
     from .environment import DeletedEnvironment, Environment, EnvironmentPage
+    from .forms import EnvironmentForm, form
     from .spec import EnvironmentSpec
 
 

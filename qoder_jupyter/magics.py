@@ -24,6 +24,7 @@ from ._core import update_body
 from .credentials import Token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
+from .session import Session
 from .settings import QoderEnv
 from .spec import (
     EnvironmentSpec,
@@ -36,7 +37,8 @@ from .spec import (
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .client import Client, Environments
+    from .client import Environments
+    from .forms import EnvironmentForm
 
 __all__ = ["QoderEnvMagics", "RequestPreview", "register", "unregister"]
 
@@ -56,7 +58,9 @@ _CONFIG_TRAITS = (
 
 _EXAMPLES = {
     "create": """examples:
+  %qoder_env                       (opens the form)
   %qoder_env create --name doc-test-env --network limited --apt curl
+  %qoder_env create --form --from env   (the form, prefilled with a copy of env)
   %qoder_env create --name ds --network allowlist --allow-host pypi.org files.pythonhosted.org \\
       --allow-package-managers --pip "pandas>=2" numpy --meta team=data -o ds
   %qoder_env create --from base_spec --name copy-of-base --dry-run
@@ -104,9 +108,7 @@ class QoderEnvMagics(Magics):
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
         self.settings = QoderEnv(parent=shell)
-        self._login: Token | None = None
-        self._client: Client | None = None
-        self._client_key: tuple[Any, ...] = ()
+        self.session = Session(self.settings)
         self._parsers = _build_parsers()
 
     @line_cell_magic
@@ -125,7 +127,9 @@ class QoderEnvMagics(Magics):
 
     def _parse(self, line: str) -> tuple[str, argparse.Namespace]:
         words = _split(line)
-        if not words or words[0] in ("help", "-h", "--help"):
+        if not words:
+            words = ["--form"]  # %qoder_env alone opens the form
+        if words[0] in ("help", "-h", "--help"):
             raise _HelpRequested(self._help(words[1:2]))
         command = "create" if words[0].startswith("-") else words.pop(0)
         if command not in self._parsers:
@@ -165,6 +169,8 @@ class QoderEnvMagics(Magics):
     def _create(self, args: argparse.Namespace, cell: str | None) -> Any:
         spec = self._starting_spec(args.source, cell)
         _lay_over(spec, namespace_values(args))
+        if args.form:
+            return self.open_form(spec, variable=args.out)
         spec.validate()
         base_url = self.settings.effective_base_url().value
         if args.dry_run:
@@ -221,7 +227,7 @@ class QoderEnvMagics(Magics):
 
     def _token_status(self) -> str:
         """Whether a token is set and where from; never the token."""
-        if self._login is not None:
+        if self.session.login is not None:
             return "set (from %qoder_env login, in memory only)"
         try:
             return f"set (from ${self.settings.find_token()[1]})"
@@ -234,37 +240,29 @@ class QoderEnvMagics(Magics):
         secret = getpass.getpass("Qoder personal access token (pt-…, input hidden): ")
         if not secret.strip():
             raise ValidationError([Problem("token", "No token was entered; nothing changed.")])
-        self._login = Token(secret)
+        self.session.login = Token(secret)
         del secret
         print("Token kept in memory for this kernel session only; it is not saved anywhere.")
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def _environments(self) -> Environments:
-        """The client for the current settings (rebuilt when they change)."""
-        import httpx
+        return self.session.environments()
 
-        from .client import Client
+    def open_form(self, spec: EnvironmentSpec | None, *, variable: str | None) -> EnvironmentForm:
+        """The form, sharing this session (settings, login, clients); the result lands in the
+        notebook's namespace."""
+        from .forms import EnvironmentForm
 
-        settings = self.settings
-        token = self._login or settings.find_token()[0]
-        base_url = settings.effective_base_url().value
-        key = (base_url, token, settings.timeout, settings.connect_timeout, settings.max_retries)
-        if self._client is None or key != self._client_key:
-            self.close()
-            self._client = Client(
-                base_url=base_url,
-                token=token,
-                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-                max_retries=settings.max_retries,
-            )
-            self._client_key = key
-        return self._client.environments
+        return EnvironmentForm(
+            spec,
+            variable=variable or self.settings.variable,
+            session=self.session,
+            namespace=self._user_ns(),
+        )
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._client_key = None, ()
+        self.session.close()
 
     def _starting_spec(self, source: str | None, cell: str | None) -> EnvironmentSpec:
         if source and cell and cell.strip():
@@ -454,6 +452,11 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
             )
         if command == "create":
             parser.add_argument(
+                "--form",
+                action="store_true",
+                help="open the form, prefilled from the other flags (as %%qoder_env alone does)",
+            )
+            parser.add_argument(
                 "--from",
                 dest="source",
                 metavar="VAR|FILE",
@@ -582,6 +585,15 @@ class SettingsReport:
 
 
 # --- the extension's entry points ----------------------------------------------------------------
+
+
+def current_magics() -> QoderEnvMagics | None:
+    """The magics of the running IPython, when the extension is loaded."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    found = shell.magics_manager.registry.get(QoderEnvMagics.__name__) if shell else None
+    return found if isinstance(found, QoderEnvMagics) else None
 
 
 def register(shell: InteractiveShell) -> QoderEnvMagics:

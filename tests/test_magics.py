@@ -87,7 +87,44 @@ def test_help_lists_every_command_and_each_command_has_examples(shell):
         detail = run(shell, f"%qoder_env {command} --help").stdout
         assert f"%qoder_env {command}" in detail
         assert "example" in detail
-    assert run(shell, "%qoder_env").stdout == overview
+    assert run(shell, "%qoder_env help").stdout == overview
+
+
+def test_the_form_opens_from_the_magic_prefilled(shell):
+    from qoder_jupyter.forms import EnvironmentForm
+
+    empty = run(shell, "%qoder_env").result
+    assert isinstance(empty, EnvironmentForm)
+    assert empty.spec == EnvironmentSpec()
+    assert empty.variable.value == "env"
+    prefilled = run(shell, '%qoder_env --form --name x --pip "pandas>=2" numpy -o mine').result
+    assert prefilled.spec == EnvironmentSpec(name="x", pip=["pandas>=2", "numpy"])
+    assert prefilled.pip.value == ["pandas>=2", "numpy"]
+    assert prefilled.variable.value == "mine"
+    run(shell, "%qoder_env create --name original --apt curl")
+    clone = run(shell, "%qoder_env create --form --from env").result
+    assert clone.spec == EnvironmentSpec(name="original", apt=["curl"])
+    assert clone.spec is not shell.user_ns["env"]
+
+
+def test_the_form_from_python_uses_the_magics_settings(shell, emulator):
+    import asyncio
+
+    import qoder_jupyter
+
+    run(shell, "%qoder_env create --name source --pip numpy")
+    form = qoder_jupyter.form(shell.user_ns["env"], variable="copy")
+    form.name.value = "copy-of-source"
+
+    async def click() -> None:
+        form.submit_button.click()
+        assert form.pending is not None
+        await form.pending
+
+    asyncio.run(click())
+    copy = shell.user_ns["copy"]
+    assert (copy.name, copy.packages) == ("copy-of-source", {"pip": ["numpy"]})
+    assert len(emulator.environments()) == 2
 
 
 def test_unknown_command_and_bad_flags_fail_the_cell(shell, emulator):

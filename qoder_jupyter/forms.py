@@ -1,0 +1,410 @@
+"""The ipywidgets form: every field of an :class:`~qoder_jupyter.spec.EnvironmentSpec`, checked as
+you type, with a live preview of the request and a Submit that never freezes the kernel.
+
+The widgets are *linked* to the spec's traits (not copied): the form, ``form.spec`` and the previews
+are one object. Submit runs the create as a task on the kernel's own event loop and returns at once;
+all feedback goes through widgets (``Output.append_display_data``), never ``print`` or ``display``,
+which JupyterLab drops once a callback has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import link
+
+from ._core import new_idempotency_key
+from .environment import Environment
+from .errors import APIConnectionError, APIStatusError, OutcomeUnknownError, QoderError
+from .session import Session
+from .spec import EnvironmentSpec
+
+__all__ = ["EnvironmentForm", "form"]
+
+#: Dropdown choices; "" stands for "not given" (the service then uses limited).
+_NETWORK_CHOICES = [
+    ("default (limited)", ""),
+    ("unrestricted", "unrestricted"),
+    ("limited", "limited"),
+    ("allowlist", "allowlist"),
+]
+_HOSTS_APPLY = ("limited", "allowlist", "allowed_hosts")
+#: Traits whose widget value is the trait value itself.
+_LINKED = ("name", "description", "allow_package_managers", "apt", "pip", "npm", "setup_script")
+_TICK_SECONDS = 0.1
+
+
+class EnvironmentForm:
+    """A form bound to ``spec``. Display it (it is a widget); read ``form.spec`` any time."""
+
+    def __init__(
+        self,
+        spec: EnvironmentSpec | None = None,
+        *,
+        variable: str = "env",
+        session: Session | None = None,
+        namespace: dict[str, Any] | None = None,
+    ) -> None:
+        self.spec = spec if spec is not None else EnvironmentSpec()
+        self.session = session if session is not None else Session()
+        self._namespace = namespace if namespace is not None else {}
+        self._key: str | None = None  # kept for a resubmit of the same body after an unclear end
+        self._key_body: dict[str, Any] | None = None
+        self.pending: asyncio.Task[None] | None = None
+        self._build(variable)
+        self.spec.observe(self._refresh)
+        self._refresh()
+
+    # --- building --------------------------------------------------------------------------------
+
+    def _build(self, variable: str) -> None:
+        w = widgets
+        self.name = w.Text(placeholder="my-environment", continuous_update=True)
+        self.description = w.Textarea(placeholder="What it is for (optional)", rows=2)
+        self.networking = w.Dropdown(options=self._network_options())
+        self.allowed_hosts = w.TagsInput(allow_duplicates=False, placeholder="pypi.org")
+        self.allow_package_managers = w.Checkbox(
+            description="let apt, pip and npm reach their registries", indent=False
+        )
+        self.apt = w.TagsInput(allow_duplicates=False, placeholder="curl")
+        self.pip = w.TagsInput(allow_duplicates=False, placeholder="pandas>=2")
+        self.npm = w.TagsInput(allow_duplicates=False, placeholder="typescript@5.0.0")
+        self.setup_script = w.Textarea(
+            placeholder="bash run after the packages install (optional)", rows=2
+        )
+        self.metadata_rows = w.VBox()
+        self.add_metadata = w.Button(description="Add metadata", icon="plus")
+        self.variable = w.Text(value=variable, continuous_update=True)
+        self.summary = w.HTML()
+        self.submit_button = w.Button(
+            description="Create environment", button_style="primary", icon="cloud-upload"
+        )
+        self.cancel_button = w.Button(
+            description="Cancel", icon="times", layout=w.Layout(display="none")
+        )
+        self.code_button = w.Button(description="Show as code", icon="code")
+        self.status = w.HTML()
+        self.preview = w.Tab(children=[w.HTML(), w.HTML(), w.HTML()])
+        for index, title in enumerate(("JSON body", "%qoder_env", "curl")):
+            self.preview.set_title(index, title)
+        self.code = w.Textarea(layout=w.Layout(display="none", width="100%"), rows=3)
+        self.result = w.Output()
+        self.problems: dict[str, widgets.HTML] = {}
+        self._rows: dict[str, widgets.HBox] = {}
+        self._typing_metadata = False
+        self._busy = False
+        self._link()
+        self._wire()
+        self.widget = self._layout()
+        self._show_hosts_where_they_apply()
+
+    def _network_options(self) -> list[tuple[str, str]]:
+        current = self.spec.networking or ""
+        known = [value for _, value in _NETWORK_CHOICES]
+        extra = [] if current in known else [(f"{current} (as written)", current)]
+        return [*_NETWORK_CHOICES, *extra]
+
+    def _link(self) -> None:
+        # The spec comes first in each link: linking copies the source's value to the target.
+        for trait in _LINKED:
+            link((self.spec, trait), (getattr(self, trait), "value"))
+        link(
+            (self.spec, "networking"),
+            (self.networking, "value"),
+            transform=(_empty_if_none, _none_if_empty),
+        )
+        self.allowed_hosts.value = list(self.spec.allowed_hosts)
+        self._show_metadata(self.spec.metadata)
+
+    def _wire(self) -> None:
+        self.allowed_hosts.observe(self._hosts_typed, "value")
+        self.spec.observe(self._hosts_changed, ("networking", "allowed_hosts"))
+        self.spec.observe(self._metadata_changed, "metadata")
+        self.add_metadata.on_click(lambda _: self._add_metadata_row("", ""))
+        self.variable.observe(self._refresh, "value")
+        self.submit_button.on_click(self._on_submit)
+        self.cancel_button.on_click(lambda _: self.cancel())
+        self.code_button.on_click(self._toggle_code)
+        for name, child in vars(self).items():
+            if isinstance(child, widgets.DOMWidget):
+                child.add_class(f"qoder-form-{name.replace('_', '-')}")
+
+    def _layout(self) -> widgets.VBox:
+        w = widgets
+        rows = [
+            self._row("Name", self.name, "name"),
+            self._row("Description", self.description, "description"),
+            self._row("Networking", self.networking, "networking"),
+            self._row("Allowed hosts", self.allowed_hosts, "allowed_hosts"),
+            self._row("", self.allow_package_managers, "allow_package_managers"),
+            self._row("apt packages", self.apt, "apt"),
+            self._row("pip packages", self.pip, "pip"),
+            self._row("npm packages", self.npm, "npm"),
+            self._row("Setup script", self.setup_script, "setup_script"),
+            self._row("Metadata", w.VBox([self.metadata_rows, self.add_metadata]), "metadata"),
+            self._row("Store result in", self.variable, "variable"),
+        ]
+        buttons = w.HBox([self.submit_button, self.cancel_button, self.code_button])
+        box = w.VBox(
+            [*rows, self.summary, buttons, self.status, self.code, self.preview, self.result]
+        )
+        box.add_class("qoder-form")
+        return box
+
+    def _row(self, label: str, field: widgets.Widget, trait: str) -> widgets.HBox:
+        problem = widgets.HTML()
+        problem.add_class(f"qoder-form-problem-{trait.replace('_', '-')}")
+        self.problems[trait] = problem
+        caption = widgets.Label(label, layout=widgets.Layout(width="9em"))
+        row = widgets.HBox([caption, widgets.VBox([field, problem])])
+        row.add_class(f"qoder-form-row-{trait.replace('_', '-')}")
+        self._rows[trait] = row
+        return row
+
+    # --- the allowed hosts: shown only where they apply, kept while hidden -----------------------
+
+    def _hosts_apply(self) -> bool:
+        return self.spec.networking in _HOSTS_APPLY
+
+    def _hosts_typed(self, change: Mapping[str, Any]) -> None:
+        if self._hosts_apply():
+            self.spec.allowed_hosts = list(change["new"])
+
+    def _hosts_changed(self, change: Mapping[str, Any]) -> None:
+        if change["name"] == "networking":
+            self.spec.allowed_hosts = list(self.allowed_hosts.value) if self._hosts_apply() else []
+        elif change["new"] and list(change["new"]) != list(self.allowed_hosts.value):
+            self.allowed_hosts.value = list(change["new"])  # set on the spec from elsewhere
+        self._show_hosts_where_they_apply()
+
+    def _show_hosts_where_they_apply(self) -> None:
+        # Also shown while hosts are set where they do not apply, so the problem can be fixed.
+        shown = self._hosts_apply() or bool(self.spec.allowed_hosts)
+        self._rows["allowed_hosts"].layout.display = None if shown else "none"
+
+    # --- metadata rows ---------------------------------------------------------------------------
+
+    def _add_metadata_row(self, key: str, value: str) -> None:
+        key_box = widgets.Text(value=key, placeholder="key", continuous_update=True)
+        value_box = widgets.Text(value=value, placeholder="value", continuous_update=True)
+        remove = widgets.Button(icon="trash", tooltip="Remove", layout=widgets.Layout(width="3em"))
+        row = widgets.HBox([key_box, value_box, remove])
+        row.add_class("qoder-form-metadata-row")
+        key_box.observe(self._metadata_typed, "value")
+        value_box.observe(self._metadata_typed, "value")
+        remove.on_click(lambda _: self._remove_metadata_row(row))
+        self.metadata_rows.children = (*self.metadata_rows.children, row)
+
+    def _remove_metadata_row(self, row: widgets.HBox) -> None:
+        self.metadata_rows.children = tuple(r for r in self.metadata_rows.children if r is not row)
+        self._metadata_typed()
+
+    def _metadata_typed(self, change: object = None) -> None:
+        pairs = [
+            (row.children[0].value, row.children[1].value) for row in self.metadata_rows.children
+        ]
+        self._typing_metadata = True
+        try:
+            self.spec.metadata = {key: value for key, value in pairs if key or value}
+        finally:
+            self._typing_metadata = False
+
+    def _metadata_changed(self, change: Mapping[str, Any]) -> None:
+        if not self._typing_metadata:  # set on the spec from elsewhere: show it
+            self._show_metadata(change["new"])
+
+    def _show_metadata(self, metadata: Mapping[str, Any]) -> None:
+        self.metadata_rows.children = ()
+        for key, value in metadata.items():
+            self._add_metadata_row(str(key), str(value))
+
+    # --- validation and preview ------------------------------------------------------------------
+
+    def _refresh(self, change: object = None) -> None:
+        problems = self.spec.field_problems()
+        variable_ok = self.variable.value.isidentifier()
+        problems["variable"] = [] if variable_ok else ["Give a valid Python variable name."]
+        for trait, label in self.problems.items():
+            label.value = "".join(f"<div>⚠ {html.escape(m)}</div>" for m in problems.get(trait, []))
+        count = sum(len(messages) for messages in problems.values())
+        self.submit_button.disabled = bool(count) or self._busy
+        self.summary.value = _summary(count, self.spec.name)
+        self._show_preview(valid=not count)
+
+    def _show_preview(self, *, valid: bool) -> None:
+        body_view, magic_view, curl_view = self.preview.children
+        magic_view.value = _pre(self.spec.to_magic())
+        if valid:
+            body_view.value = _pre(json.dumps(self.spec.to_body(), indent=2, ensure_ascii=False))
+            curl_view.value = _pre(self.spec.to_curl(self.session.base_url))
+        else:
+            note = "<em>Fix the problems above to see the exact request.</em>"
+            body_view.value = curl_view.value = note
+        self.code.value = self.spec.to_magic()
+
+    def _toggle_code(self, _button: widgets.Button) -> None:
+        hidden = self.code.layout.display == "none"
+        self.code.layout.display = None if hidden else "none"
+        self.code_button.description = "Hide code" if hidden else "Show as code"
+
+    def insert_as_code(self) -> None:
+        """Put the equivalent ``%qoder_env`` line into a new cell below the running one. Call it
+        from a cell: a frontend only creates cells in answer to a running cell."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.set_next_input(self.spec.to_magic(), replace=False)
+
+    # --- submitting ------------------------------------------------------------------------------
+
+    def _on_submit(self, _button: widgets.Button | None = None) -> None:
+        if self._busy:
+            return  # a second click while the first is in flight does nothing
+        try:
+            body = self.spec.to_body()
+            loop = asyncio.get_running_loop()
+        except (QoderError, RuntimeError) as error:
+            self._say("error", f"Cannot submit: {error}")
+            return
+        key = self._key if body == self._key_body and self._key else new_idempotency_key()
+        self._key, self._key_body = key, body
+        self.pending = loop.create_task(self._submit(body, key, self.variable.value))
+        self._set_busy(True)
+
+    async def _submit(self, body: dict[str, Any], key: str, variable: str) -> None:
+        started = time.monotonic()
+        ticker = asyncio.get_running_loop().create_task(self._tick(started, body["name"]))
+        try:
+            environments = self.session.async_environments()
+            environment = await environments.create(body, idempotency_key=key)
+            environment.bind(self.session.environments())  # so env.archive() etc. work
+        except asyncio.CancelledError:
+            self._say("warn", _cancelled_message(body["name"], time.monotonic() - started))
+        except QoderError as error:
+            self._say("error", _error_message(error))
+            if not _may_have_acted(error):
+                self._key = None
+        except Exception as error:  # never let a task die silently: say it in the form
+            self._say("error", f"Unexpected error: {type(error).__name__}: {error}")
+        else:
+            self._succeed(environment, variable, time.monotonic() - started)
+        finally:
+            ticker.cancel()
+            self._set_busy(False)
+
+    def _succeed(self, environment: Environment, variable: str, seconds: float) -> None:
+        self._key = self._key_body = None  # the next submit is a new request
+        self._namespace[variable] = environment
+        self._say(
+            "ok",
+            f"Created {environment.name!r} ({environment.id}) in {seconds:.1f} s; "
+            f"stored in <code>{html.escape(variable)}</code>.",
+            escape=False,
+        )
+        self.result.outputs = ()
+        self.result.append_display_data(environment)
+
+    async def _tick(self, started: float, name: str) -> None:
+        while True:
+            elapsed = time.monotonic() - started
+            self._say("busy", f"Creating {name!r}… {elapsed:.1f} s")
+            await asyncio.sleep(_TICK_SECONDS)
+
+    def cancel(self) -> None:
+        if self.pending is not None and not self.pending.done():
+            self.pending.cancel()
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.cancel_button.layout.display = None if busy else "none"
+        self._refresh()
+
+    def _say(self, kind: str, message: str, *, escape: bool = True) -> None:
+        text = html.escape(message) if escape else message
+        self.status.value = f'<div class="qoder-form-status-{kind}">{text}</div>'
+
+    # --- display: the form is its widget ---------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"EnvironmentForm(spec={self.spec!r})"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _none_if_empty(value: str) -> str | None:
+    return value or None
+
+
+def _empty_if_none(value: str | None) -> str:
+    return value or ""
+
+
+def _pre(text: str) -> str:
+    return f'<pre class="qoder-form-pre">{html.escape(text)}</pre>'
+
+
+def _summary(count: int, name: str) -> str:
+    if count:
+        noun = "problem" if count == 1 else "problems"
+        return f"<b>{count} {noun} to fix before submitting</b> (shown next to each field)."
+    return f"Ready to create <b>{html.escape(name)}</b>."
+
+
+def _error_message(error: QoderError) -> str:
+    """The error as the form shows it: the message and what to do; the token never appears."""
+    text = str(error)
+    if isinstance(error, APIStatusError) and error.status_code == 401:
+        text += " (Run %qoder_env login, or set QODER_PAT before starting Jupyter.)"
+    return f"Not created. {text}"
+
+
+def _may_have_acted(error: QoderError) -> bool:
+    """Whether a resubmit must reuse the key (the create may have happened)."""
+    if isinstance(error, OutcomeUnknownError | APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and error.status_code >= 500
+
+
+def _cancelled_message(name: str, seconds: float) -> str:
+    return (
+        f"Cancelled after {seconds:.1f} s. If the request had reached the service, {name!r} may "
+        "exist: submitting again is safe (it reuses the same idempotency key and never creates "
+        "twice)."
+    )
+
+
+def form(
+    spec: EnvironmentSpec | Environment | Mapping[str, Any] | None = None,
+    *,
+    variable: str | None = None,
+) -> EnvironmentForm:
+    """Open the form, prefilled from a spec, an environment (cloned) or a request body.
+
+    Uses the ``%qoder_env`` settings and login when the extension is loaded, else the environment
+    variables; the result goes into ``variable`` in the notebook's namespace.
+    """
+    from .magics import current_magics
+
+    if isinstance(spec, Environment):
+        spec = spec.to_spec()
+    elif isinstance(spec, Mapping):
+        spec = EnvironmentSpec.from_body(spec)
+    magics = current_magics()
+    if magics is not None:
+        return magics.open_form(spec, variable=variable)
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    namespace = shell.user_ns if shell is not None else {}
+    return EnvironmentForm(spec, variable=variable or "env", namespace=namespace)

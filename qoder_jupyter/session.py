@@ -1,0 +1,83 @@
+"""``Session``: the settings, this kernel's login, and the clients made from them.
+
+The magics and the form share one session, so a ``%qoder_env login`` or a ``%config`` change applies
+to both. Clients are made on first use (httpx is imported then, not before) and remade when the
+settings, the token or, for the async client, the event loop change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .credentials import Token
+from .settings import QoderEnv
+
+if TYPE_CHECKING:
+    from .client import AsyncClient, AsyncEnvironments, Client, Environments
+
+__all__ = ["Session"]
+
+
+class Session:
+    def __init__(self, settings: QoderEnv | None = None) -> None:
+        self.settings = settings if settings is not None else QoderEnv()
+        #: A token entered with ``%qoder_env login``: in memory only, never a setting.
+        self.login: Token | None = None
+        self._client: Client | None = None
+        self._async_client: AsyncClient | None = None
+        self._keys: dict[str, tuple[Any, ...]] = {}
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.effective_base_url().value
+
+    def token(self) -> Token:
+        return self.login or self.settings.find_token()[0]
+
+    def environments(self) -> Environments:
+        """``client.environments`` of a synchronous client for the current settings."""
+        from .client import Client
+
+        key = self._key()
+        if self._client is None or self._keys.get("sync") != key:
+            self.close()
+            self._client = Client(**self._client_options())
+            self._keys["sync"] = key
+        return self._client.environments
+
+    def async_environments(self) -> AsyncEnvironments:
+        """The same for an :class:`~qoder_jupyter.client.AsyncClient` on the running loop."""
+        from .client import AsyncClient
+
+        key = (asyncio.get_running_loop(), *self._key())  # connections belong to one loop
+        if self._async_client is None or self._keys.get("async") != key:
+            self._async_client = AsyncClient(**self._client_options())
+            self._keys["async"] = key
+        return self._async_client.environments
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def _key(self) -> tuple[Any, ...]:
+        settings = self.settings
+        return (
+            self.base_url,
+            self.token(),
+            settings.timeout,
+            settings.connect_timeout,
+            settings.max_retries,
+        )
+
+    def _client_options(self) -> dict[str, Any]:
+        import httpx
+
+        settings = self.settings
+        return {
+            "base_url": self.base_url,
+            "token": self.token(),
+            "timeout": httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            "max_retries": settings.max_retries,
+        }
