@@ -1,7 +1,8 @@
 """Rich display of environments, for every frontend (design principle 6).
 
 Each bundle has ``text/plain`` (terminals), ``text/html`` (JupyterLab, Notebook, VS Code, GitHub),
-``text/markdown`` and ``application/json``. The HTML is static (no JavaScript, no external
+``text/markdown`` and ``application/json`` (see :func:`for_display` for how objects offer the JSON
+without JupyterLab showing it instead of the card). The HTML is static (no JavaScript, no external
 resources) with one ``<style>`` block scoped to ``.qoder-env`` that uses the JupyterLab theme
 variables with fallbacks, and semantic markup that still reads well where ``<style>`` is stripped
 (GitHub). Every value is cleaned (control and bidi characters), clipped and escaped. Rendering
@@ -68,7 +69,7 @@ gap:.3em 1.2em;margin:0}
 .qoder-env code{font-family:var(--jp-code-font-family,ui-monospace,SFMono-Regular,Menlo,Consolas,
 monospace);font-size:.9em;padding:0 .3em;border-radius:3px;color:inherit;
 background:var(--jp-layout-color2,rgba(128,128,128,.15));overflow-wrap:anywhere}
-.qoder-env .qoder-env-id{user-select:all}
+.qoder-env .qoder-env-id{user-select:all;white-space:nowrap;overflow-wrap:normal}
 .qoder-env table.qoder-env-table{margin:0;border-collapse:collapse;table-layout:auto;
 font-size:inherit;color:inherit;width:auto}
 .qoder-env table.qoder-env-table th,.qoder-env table.qoder-env-table td{text-align:left;
@@ -142,6 +143,23 @@ def page_bundle(environments: Sequence[Environment], *, has_more: bool = False) 
         }
     except Exception:
         return _fallback_bundle(environments, single=False, has_more=has_more)
+
+
+def for_display(bundle: dict[str, Any], include: Any, vendor_type: str) -> dict[str, Any]:
+    """The bundle an object's ``_repr_mimebundle_`` returns.
+
+    JupyterLab ranks its JSON viewer above HTML, so a bundle carrying ``application/json`` shows a
+    JSON tree instead of the card. The JSON goes under ``vendor_type`` instead (kept in saved
+    notebooks for tools; frontends skip types they do not know), and under ``application/json``
+    only when the caller asks for it, e.g. ``display(env, include=["application/json"])``.
+    """
+    selected = dict(bundle)
+    payload = selected.pop("application/json", None)
+    if payload is not None:
+        selected[vendor_type] = payload
+        if include and "application/json" in include:
+            selected["application/json"] = payload
+    return selected
 
 
 # --- reading -------------------------------------------------------------------------------------

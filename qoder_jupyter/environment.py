@@ -27,6 +27,11 @@ __all__ = [
 ]
 
 
+#: Where a displayed environment (or list) keeps its JSON in a notebook; see display.for_display.
+ENVIRONMENT_JSON_TYPE = "application/vnd.qoder.environment+json"
+ENVIRONMENT_LIST_JSON_TYPE = "application/vnd.qoder.environment-list+json"
+
+
 class ResponseShapeError(ValueError):
     """The service answered with something that is not an environment at all."""
 
@@ -137,9 +142,9 @@ class Environment:
     # --- display (rendered by qoder_jupyter.display; never raises, never does I/O) ---------------
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .display import environment_bundle
+        from .display import environment_bundle, for_display
 
-        return environment_bundle(self)
+        return for_display(environment_bundle(self), include, ENVIRONMENT_JSON_TYPE)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -291,9 +296,10 @@ class EnvironmentPage(Sequence[Environment]):
         return f"EnvironmentPage({len(self.data)} environments{more})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .display import page_bundle
+        from .display import for_display, page_bundle
 
-        return page_bundle(self.data, has_more=self.has_more)
+        bundle = page_bundle(self.data, has_more=self.has_more)
+        return for_display(bundle, include, ENVIRONMENT_LIST_JSON_TYPE)
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,17 @@ class EnvironmentForm:
         self.variable = w.Text(value=variable, continuous_update=True)
         self.summary = w.HTML()
         self.submit_button = w.Button(
-            description="Create environment", button_style="primary", icon="cloud-upload"
+            description="Create environment",
+            button_style="primary",
+            icon="cloud-upload",
+            layout=w.Layout(width="auto"),
         )
         self.cancel_button = w.Button(
             description="Cancel", icon="times", layout=w.Layout(display="none")
         )
-        self.code_button = w.Button(description="Show as code", icon="code")
+        self.code_button = w.Button(
+            description="Show as code", icon="code", layout=w.Layout(width="auto")
+        )
         self.status = w.HTML()
         self.preview = w.Tab(children=[w.HTML(), w.HTML(), w.HTML()])
         for index, title in enumerate(("JSON body", "%qoder_env", "curl")):
@@ -351,7 +356,8 @@ def _empty_if_none(value: str | None) -> str:
 
 
 def _pre(text: str) -> str:
-    return f'<pre class="qoder-form-pre">{html.escape(text)}</pre>'
+    style = "max-height:16em;overflow:auto;margin:.3em 0"
+    return f'<pre class="qoder-form-pre" style="{style}">{html.escape(text)}</pre>'
 
 
 def _summary(count: int, name: str) -> str:

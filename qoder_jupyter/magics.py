@@ -549,12 +549,15 @@ class RequestPreview:
             f"<p><strong>{html.escape(title)}</strong></p><pre>{html.escape(body)}</pre>"
             for title, _, body in sections
         )
-        return {
+        from .display import for_display
+
+        bundle = {
             "text/plain": text,
             "text/markdown": markdown,
             "text/html": f'<div class="qoder-preview">{page}</div>',
             "application/json": {"method": self.method, "url": self.url, "body": self.body},
         }
+        return for_display(bundle, include, "application/vnd.qoder.request+json")
 
     def __repr__(self) -> str:
         return str(self._repr_mimebundle_()["text/plain"])

@@ -148,3 +148,25 @@ def test_a_page_reads_with_or_without_its_cursors():
     assert empty.extra == {"total": 0}
     with pytest.raises(ResponseShapeError):
         EnvironmentPage.from_response({"items": []})
+
+
+def test_displayed_bundles_keep_json_out_of_jupyterlabs_way():
+    """JupyterLab would render application/json as a tree instead of the card: the JSON goes
+    under a vendor type, and under application/json only when asked for."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        env = Environment(SEED)
+        page = EnvironmentPage.from_response({"data": [SEED], "has_more": False})
+        data, _ = shell.display_formatter.format(env)
+        assert {"text/plain", "text/html", "text/markdown"} <= set(data)
+        assert "application/json" not in data
+        assert data["application/vnd.qoder.environment+json"] == SEED
+        asked, _ = shell.display_formatter.format(env, include=["application/json"])
+        assert asked["application/json"] == SEED
+        listed, _ = shell.display_formatter.format(page)
+        assert "application/json" not in listed
+        assert listed["application/vnd.qoder.environment-list+json"]["data"] == [SEED]
+    finally:
+        InteractiveShell.clear_instance()
