@@ -109,6 +109,11 @@ class EnvironmentForm:
         self.widget = self._layout()
         self._show_hosts_where_they_apply()
 
+    def _offer_networking(self, change: Mapping[str, Any]) -> None:
+        options = self._network_options()
+        if options != list(self.networking.options):
+            self.networking.options = options
+
     def _network_options(self) -> list[tuple[str, str]]:
         current = self.spec.networking or ""
         known = [value for _, value in _NETWORK_CHOICES]
@@ -116,6 +121,8 @@ class EnvironmentForm:
         return [*_NETWORK_CHOICES, *extra]
 
     def _link(self) -> None:
+        # Observed before the link so an unusual value (from a file, say) has an option first.
+        self.spec.observe(self._offer_networking, "networking")
         # The spec comes first in each link: linking copies the source's value to the target.
         for trait in _LINKED:
             link((self.spec, trait), (getattr(self, trait), "value"))

@@ -172,17 +172,29 @@ def test_allowed_hosts_show_only_where_they_apply_and_are_kept(form):
         ("name", "   ", "name is empty"),
         ("name", "x" * 256, "255"),
         ("allowed_hosts", ["https://pypi.org/simple"], "bare host name 'pypi.org'"),
+        ("allowed_hosts", ["pypi.org:443"], "port"),
+        ("allowed_hosts", ["pypi.org", "PyPI.org"], "already listed"),
         ("pip", ["-e ."], "-"),
         ("apt", [" "], "empty apt package"),
+        ("npm", ["left-pad\nrm"], "line break"),
         ("setup_script", "x" * (64 * 1024 + 1), "64"),
+        ("metadata", {"k" * 65: "v"}, "64"),
+        ("metadata", {"k": "v" * 513}, "512"),
+        ("networking", "open", "not a networking type"),
     ],
 )
 def test_each_problem_shows_next_to_its_field_and_blocks_submit(form, trait, value, fragment):
     form.name.value = "ok"
     if trait == "allowed_hosts":
         form.networking.value = "allowlist"
-    getattr(form, trait).value = value
-    assert fragment.lower() in text(form.problems[trait]).lower()
+    if trait in ("metadata", "networking"):
+        setattr(form.spec, trait, value)  # set as the rows / an odd --from value would
+    else:
+        getattr(form, trait).value = value
+    shown = text(form.problems[trait])
+    assert fragment.lower() in shown.lower()
+    for message in form.spec.field_problems()[trait]:  # exactly the spec's own messages
+        assert message in shown
     assert form.submit_button.disabled
     assert "1 problem" in form.summary.value
 
