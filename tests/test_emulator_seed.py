@@ -17,6 +17,8 @@ import pytest
 
 from qoder_jupyter.emulator import Emulator
 
+from .samples import SEED_RESPONSE
+
 SEED_URL = "https://openapi.qoder.sh/api/v1/cloud"
 SEED_COMMAND = """curl -s -X POST "https://openapi.qoder.sh/api/v1/cloud/environments" \\
 -H "Authorization: Bearer $QODER_PAT" \\
@@ -33,17 +35,6 @@ SEED_COMMAND = """curl -s -X POST "https://openapi.qoder.sh/api/v1/cloud/environ
 }
 }
 }'"""
-# The seed's example response, as documented (HTTP 201 Created).
-SEED_RESPONSE = {
-    "id": "env_019e3bb39b6774d8878cd0b9d237574b",
-    "type": "environment",
-    "name": "doc-test-env",
-    "description": "",
-    "status": "ready",
-    "config": {"type": "cloud", "networking": {"type": "limited"}, "packages": {"apt": ["curl"]}},
-    "created_at": "2026-05-18T15:28:07.017808Z",
-    "updated_at": "2026-05-18T15:28:07.017808Z",
-}
 SEED_FILES = [
     Path(__file__).resolve().parents[2] / "shared" / "seed" / "environments-create.txt",
     Path("/work/shared/seed/environments-create.txt"),

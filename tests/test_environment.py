@@ -15,16 +15,9 @@ from qoder_jupyter.environment import (
     config_without_defaults,
 )
 
-SEED = {
-    "id": "env_019e3bb39b6774d8878cd0b9d237574b",
-    "type": "environment",
-    "name": "doc-test-env",
-    "description": "",
-    "status": "ready",
-    "config": {"type": "cloud", "networking": {"type": "limited"}, "packages": {"apt": ["curl"]}},
-    "created_at": "2026-05-18T15:28:07.017808Z",
-    "updated_at": "2026-05-18T15:28:07.017808Z",
-}
+from .samples import SEED_RESPONSE
+
+SEED = SEED_RESPONSE
 
 
 def test_the_seed_response():
@@ -159,13 +152,15 @@ def test_displayed_bundles_keep_json_out_of_jupyterlabs_way():
     try:
         env = Environment(SEED)
         page = EnvironmentPage.from_response({"data": [SEED], "has_more": False})
-        data, _ = shell.display_formatter.format(env)
+        formatter = shell.display_formatter
+        assert formatter is not None
+        data, _ = formatter.format(env)
         assert {"text/plain", "text/html", "text/markdown"} <= set(data)
         assert "application/json" not in data
         assert data["application/vnd.qoder.environment+json"] == SEED
-        asked, _ = shell.display_formatter.format(env, include=["application/json"])
+        asked, _ = formatter.format(env, include=["application/json"])
         assert asked["application/json"] == SEED
-        listed, _ = shell.display_formatter.format(page)
+        listed, _ = formatter.format(page)
         assert "application/json" not in listed
         assert listed["application/vnd.qoder.environment-list+json"]["data"] == [SEED]
     finally:
