@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: demo lab test lint format emulator clean
+.PHONY: demo lab test lint format emulator clean bench soak
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ lint: $(READY)
 format: $(READY)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## bench: load, per-create, bulk and display costs against raw httpx and the official SDK (one
+## table; options: make bench BENCH="--creates 300 --bulk 1000", see python -m benchmarks.bench -h)
+bench: $(READY)
+	$(BIN)/python -m benchmarks.bench $(BENCH)
+
+## soak: both clients create under 30 % faults while the emulator is killed and restarted, then the
+## fuzzers (hypothesis, schemathesis) with thousands of examples (options: make soak SOAK="--count 200")
+soak: $(READY)
+	$(BIN)/python -m benchmarks.soak $(SOAK)
+	QODER_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_fuzz_magics.py tests/test_fuzz_openapi.py tests/test_spec_properties.py
 
 ## emulator: serve the emulator in the foreground (prints the base URL and a token to use)
 emulator: $(READY)

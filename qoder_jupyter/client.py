@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -62,9 +63,13 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """httpx's default TLS settings, built once: loading the CA bundle costs ~50 ms per client."""
-    return httpx.create_ssl_context()
+def _tls_context(https: bool = True) -> ssl.SSLContext:
+    """httpx's default TLS settings, built once: loading the CA bundle costs ~50 ms per client.
+
+    A plain-http base URL (loopback only: see ``check_transport``) never uses TLS, since every
+    request goes to that base URL and redirects are never followed: it gets a context without
+    the bundle, which would refuse any certificate if it were ever used."""
+    return httpx.create_ssl_context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _BearerAuth(httpx.Auth):
@@ -102,18 +107,21 @@ class _Base:
         self._token = resolve_token(token, environ)
         rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
         self.retry_policy = RetryPolicy(max_retries=max_retries, backoff=backoff, rng=rng)
-        self._open(
-            base_url=self.base_url,
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            limits=httpx.Limits(max_connections=max_connections),
-            follow_redirects=False,
-            verify=_tls_context(),
-            auth=_BearerAuth(self._token),
-            headers={
-                "Accept": "application/json",
-                "User-Agent": f"qoder-jupyter/{__version__} httpx/{httpx.__version__}",
-            },
-        )
+        try:
+            self._open(
+                base_url=self.base_url,
+                timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                limits=httpx.Limits(max_connections=max_connections),
+                follow_redirects=False,
+                verify=_tls_context(urlsplit(self.base_url).scheme != "http"),
+                auth=_BearerAuth(self._token),
+                headers={
+                    "Accept": "application/json",
+                    "User-Agent": f"qoder-jupyter/{__version__} httpx/{httpx.__version__}",
+                },
+            )
+        except httpx.InvalidURL as error:  # what urlsplit accepts and httpx does not (a tab...)
+            raise ConfigurationError(f"The base URL is not a valid URL: {error}") from None
 
     def _open(self, **httpx_options: Any) -> None:
         raise NotImplementedError
@@ -141,11 +149,9 @@ def _httpx_request_kwargs(request: Request) -> dict[str, Any]:
 
 
 def _response(response: httpx.Response) -> Response:
-    return Response(
-        status=response.status_code,
-        headers={name.lower(): value for name, value in response.headers.items()},
-        content=response.content,
-    )
+    # httpx.Headers is already a case-insensitive mapping; copying it into a lower-cased dict
+    # decoded every header of every response, for the one or two the core ever reads.
+    return Response(status=response.status_code, headers=response.headers, content=response.content)
 
 
 def _failure(error: httpx.TransportError) -> TransportFailure:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ DEFAULT_BASE_URL = "https://openapi.qoder.sh/api/v1/cloud"
 TOKEN_VARIABLES = ("QODER_PAT", "QODER_ACCESS_TOKEN")
 #: Environment variables read for the base URL, in order (ours, then the official SDK's).
 BASE_URL_VARIABLES = ("QODER_BASE_URL", "QODER_MANAGED_BASE_URL")
+# In an authority, a "]" followed by anything but ":port".
+_AFTER_BRACKET = re.compile(r"\](?!(?::\d*)?$)")
 
 
 class Token:
@@ -105,7 +108,18 @@ def is_loopback_host(host: str) -> bool:
 def check_transport(base_url: str) -> None:
     """Refuse a base URL over which the token could leak: plain http to anything but loopback,
     credentials in the URL, or a scheme other than http(s)."""
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. http://[evil.example]/, which urlsplit refuses
+        raise InsecureTransportError(
+            f"The base URL {_safe_url(base_url)!r} is not a valid URL."
+        ) from None
+    if _AFTER_BRACKET.search(parts.netloc):
+        # urlsplit reads http://[::1].evil.example/ as host ::1; other parsers do not.
+        raise InsecureTransportError(
+            f"The base URL {_safe_url(base_url)!r} has text after its [address]."
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureTransportError(
             f"The base URL {_safe_url(base_url)!r} is not an http(s) URL with a host.",
@@ -124,7 +138,10 @@ def check_transport(base_url: str) -> None:
 
 def _safe_url(url: str) -> str:
     """The URL without any userinfo, for messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url if "@" not in url else "<an invalid URL>"
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
-from ._core import update_body
 from .credentials import Token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
@@ -204,6 +203,8 @@ class QoderEnvMagics(Magics):
             _lay_over(base, config_flags)
             changes["config"] = base
         if args.dry_run:
+            from ._core import update_body  # the core loads on first use, not at %load_ext
+
             body = update_body(**{k: changes.get(k) for k in _UPDATE_FIELDS})
             return RequestPreview.for_update(
                 self._id(args.id), body, self.settings.effective_base_url().value

@@ -7,7 +7,6 @@ settings, the token or, for the async client, the event loop change.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .credentials import Token
@@ -48,6 +47,8 @@ class Session:
 
     def async_environments(self) -> AsyncEnvironments:
         """The same for an :class:`~qoder_jupyter.client.AsyncClient` on the running loop."""
+        import asyncio  # not at the top: it would add ~40 ms to %load_ext outside a kernel
+
         from .client import AsyncClient
 
         key = (asyncio.get_running_loop(), *self._key())  # connections belong to one loop

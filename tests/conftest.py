@@ -18,6 +18,10 @@ import pytest
 
 from qoder_jupyter.emulator import Emulator
 
+# The canary sweep (tests/_canary.py): the `canary` fixture, and a check of every log record,
+# report and temporary file of the session.
+pytest_plugins = ("tests._canary",)
+
 _SANDBOX = tempfile.mkdtemp(prefix="qoder-jupyter-tests-")
 for _variable, _folder in {
     "IPYTHONDIR": "ipython",

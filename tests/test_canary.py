@@ -1,5 +1,6 @@
 """A unique fake token goes through success, every error, retries and tracebacks, and must appear
-in no log record, repr, error message or traceback."""
+in no log record, repr, error message or traceback. (The ``canary`` fixture comes from
+tests/_canary.py, which also sweeps the whole session's logs, reports and files for it.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import json
 import logging
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,11 +17,6 @@ from qoder_jupyter.client import AsyncClient, Client
 from qoder_jupyter.credentials import Token
 from qoder_jupyter.emulator import Emulator
 from qoder_jupyter.errors import QoderError
-
-
-@pytest.fixture
-def canary() -> str:
-    return f"pt-canary-{uuid.uuid4().hex}"
 
 
 class _Collector(logging.Handler):

@@ -295,10 +295,10 @@ def test_latency_delays_each_api_request(api: httpx.Client, emulator: Emulator) 
 
 
 def test_requests_are_recorded_without_any_token(
-    emulator: Emulator, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, caplog: pytest.LogCaptureFixture, canary: str
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="qoder_jupyter.emulator")
-    wrong = "pt-canary-wrong-token"
+    wrong = canary
     with loopback_client(base_url=emulator.base_url) as client:
         auth = {"Authorization": f"Bearer {emulator.token}"}
         client.post("/environments", json=SEED_BODY, headers={**auth, "Idempotency-Key": "k1"})

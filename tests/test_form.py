@@ -9,7 +9,6 @@ import asyncio
 import html
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -368,16 +367,12 @@ def test_cancel_stops_waiting_and_a_resubmit_never_duplicates(form, emulator, na
     emulator.latency = 0
     submit(form)
     assert namespace["env"].name == "cancelled"
-    _wait_for(lambda: len([r for r in emulator.requests if r.method == "POST"]) == 2)
-    assert len(emulator.environments()) == 1  # the cancelled request, answered late, replayed
+    assert len(emulator.environments()) == 1
+    # Whether the cancelled POST had left before Cancel depends on timing; if it had, it is still
+    # waiting out the latency: let it finish, then it must have been a replay of the same key.
+    time.sleep(0.7)
+    assert len(emulator.environments()) == 1
     assert len({r.idempotency_key for r in emulator.requests if r.method == "POST"}) == 1
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
 
 
 def _all_widgets(root: ipywidgets.Widget) -> list[ipywidgets.Widget]:

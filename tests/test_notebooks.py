@@ -4,7 +4,6 @@ and nothing it saves contains the token."""
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -29,8 +28,7 @@ def _outputs(notebook: nbformat.NotebookNode, kind: str) -> list[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_against_the_emulator_and_leaks_no_token(path, tmp_path):
-    canary = f"pt-canary-{uuid.uuid4().hex}"
+def test_notebook_runs_against_the_emulator_and_leaks_no_token(path, tmp_path, canary):
     with Emulator(tokens=[canary]) as emulator:
         environ = {"QODER_BASE_URL": emulator.base_url, "QODER_PAT": canary}
         executed, rendered = execute_notebook(path, tmp_path, environ)

@@ -15,8 +15,13 @@ from hypothesis import strategies as st
 from qoder_jupyter.errors import Problem, ValidationError
 from qoder_jupyter.spec import NETWORKING_TYPES, EnvironmentSpec
 
-# A local settings object, not a loaded profile: it must not change other test files.
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+from ._fuzz import examples
+
+# A local settings object, not a loaded profile: it must not change other test files. Thousands of
+# examples with QODER_FUZZ_EXAMPLES (make soak).
+SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Any code point at all, surrogates and control characters included.
 ANY_CHAR = st.characters(exclude_categories=())

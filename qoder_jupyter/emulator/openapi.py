@@ -37,7 +37,16 @@ def _ref(name: str, kind: str = "schemas") -> Schema:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-_NOT_BLANK = r"\S"  # at least one non-whitespace character
+#: The characters ``str.strip()`` removes (``str.isspace()``), which is how the emulator decides a
+#: name or package spec is blank. JSON Schema's ``\s`` (ECMA-262) is a different set: it leaves out
+#: U+001C-U+001F and adds U+FEFF, so with ``\S`` as the pattern schemathesis found names the
+#: document allowed and the server refused as blank. (A test checks this list against Python.)
+PYTHON_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# At least one character that is not one of those.
+_NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in PYTHON_SPACES) + "]"
 _NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 _FLAGS: Schema = {
     "allow_package_managers": {"type": "boolean", "default": False},

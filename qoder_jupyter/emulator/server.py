@@ -60,6 +60,9 @@ class Backend:
 
 class HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a client opening more connections at once (a
+    # pool of 32) had some of them reset before they were accepted.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, host: str, port: int, backend: Backend) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
