@@ -32,9 +32,8 @@ import qca
 
 from qoder_jupyter._core import create_environment, new_idempotency_key
 from qoder_jupyter.client import AsyncClient, Client
+from qoder_jupyter.emulator import EmulatorProcess
 from qoder_jupyter.environment import Environment, EnvironmentPage
-
-from ._process import EmulatorProcess
 
 # --- the table -----------------------------------------------------------------------------------
 

@@ -38,10 +38,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qoder_jupyter.client import AsyncClient, Client
-from qoder_jupyter.emulator import FAULT_KINDS
+from qoder_jupyter.emulator import FAULT_KINDS, EmulatorProcess, emulator_args
 from qoder_jupyter.errors import OutcomeUnknownError, QoderError
-
-from ._process import EmulatorProcess, emulator_args
 
 Result = Literal["ok", "failed", "unknown", "crashed"]
 Verdict = Literal["created", "failed cleanly", "outcome unknown", "lost", "duplicate"]

@@ -3,77 +3,23 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from qoder_jupyter.emulator import EmulatorProcess
 from qoder_jupyter.emulator.__main__ import main
 
 from .test_emulator_helpers import SEED_BODY, loopback_client
 
-STARTUP_SECONDS = 20
+
+def run_cli(*args: str) -> EmulatorProcess:
+    """``--port 0 *args`` only: the CLI generates (and prints) a token unless told one."""
+    return EmulatorProcess(*args, pass_token=False)
 
 
-@dataclass
-class Running:
-    process: subprocess.Popen[str]
-    variables: dict[str, str]  # the KEY=VALUE lines printed at start
-    banner: str  # the comment line after them
-
-    @property
-    def base_url(self) -> str:
-        return self.variables["QODER_BASE_URL"]
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=STARTUP_SECONDS)
-
-
-def _read_banner(process: subprocess.Popen[str]) -> tuple[dict[str, str], str]:
-    """The KEY=VALUE lines up to the first comment line, read with a deadline."""
-    lines: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("#"):
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(STARTUP_SECONDS)
-    if not lines or not lines[-1].startswith("#"):
-        process.kill()
-        stderr = process.stderr.read() if process.stderr else ""
-        pytest.fail(f"the emulator did not start; stdout {lines!r}, stderr {stderr!r}")
-    variables = dict(line.split("=", 1) for line in lines[:-1])
-    return variables, lines[-1]
-
-
-@contextmanager
-def run_cli(*args: str) -> Iterator[Running]:
-    command = [sys.executable, "-m", "qoder_jupyter.emulator", "--port", "0", *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        yield Running(process, *_read_banner(process))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
-
-
-def _client(running: Running, token: str) -> httpx.Client:
+def _client(running: EmulatorProcess, token: str) -> httpx.Client:
     return loopback_client(base_url=running.base_url, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -92,8 +38,7 @@ def test_serves_with_a_generated_token_and_stops_cleanly(signum: int) -> None:
 
         assert response.status_code == 201
         assert running.stop(signum) == 0
-        assert running.process.stderr is not None
-        assert token not in running.process.stderr.read()
+        assert token not in running.stderr
 
 
 def test_db_file_keeps_data_across_two_runs(tmp_path: Path) -> None:

@@ -16,7 +16,17 @@ from __future__ import annotations
 from .core import Emulator, generate_token
 from .dialects import DIALECTS
 from .faults import FAULT_KINDS
+from .process import EmulatorProcess, emulator_args
 from .server import RequestRecord
 from .service import API_PREFIX
 
-__all__ = ["API_PREFIX", "DIALECTS", "FAULT_KINDS", "Emulator", "RequestRecord", "generate_token"]
+__all__ = [
+    "API_PREFIX",
+    "DIALECTS",
+    "FAULT_KINDS",
+    "Emulator",
+    "EmulatorProcess",
+    "RequestRecord",
+    "emulator_args",
+    "generate_token",
+]
