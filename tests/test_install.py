@@ -23,12 +23,11 @@ import pytest
 from qoder_jupyter import install
 from qoder_jupyter.install import (
     ConfigFileError,
+    FileStatus,
     config_path,
     disable,
-    effective,
     enable,
     main,
-    problems,
     status,
 )
 
@@ -83,6 +82,10 @@ class Folders:
     @property
     def user_file(self) -> Path:
         return self.ipythondir / "profile_default" / "ipython_kernel_config.json"
+
+    @property
+    def system_file(self) -> Path:
+        return self.system / "ipython_kernel_config.json"
 
 
 @pytest.fixture
@@ -187,11 +190,13 @@ def test_enable_accepts_an_explicit_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ('{"InteractiveShellApp": {"extra_extensions": ["a"],}}', "is not valid JSON"),
-        ('["qoder_jupyter"]', "does not hold a JSON object"),
-        ('{"InteractiveShellApp": ["qoder_jupyter"]}', "InteractiveShellApp in .* is not a JSON"),
+        ('{"InteractiveShellApp": {"extra_extensions": ["a"],}}', ": not valid JSON"),
+        ('["qoder_jupyter"]', ": not a JSON object"),
+        ('{"InteractiveShellApp": ["qoder_jupyter"]}', ": InteractiveShellApp is not a JSON"),
+        ('{"InteractiveShellApp": null}', ": InteractiveShellApp is not a JSON"),
         ('{"InteractiveShellApp": {"extra_extensions": "other"}}', "is not a list of names"),
         ('{"InteractiveShellApp": {"extra_extensions": [1]}}', "is not a list of names"),
+        ('{"InteractiveShellApp": {"extra_extensions": null}}', "is not a list of names"),
     ],
 )
 def test_a_file_that_is_not_a_config_object_is_refused_and_left_unchanged(
@@ -313,71 +318,88 @@ def test_disable_when_not_enabled_changes_nothing(folders: Folders) -> None:
     assert folders.prefix_file.read_bytes() == before  # not even re-formatted
 
 
-# --- status and what gets in the way -------------------------------------------------------------
+# --- status --------------------------------------------------------------------------------------
 
 
-def test_status_lists_every_kernel_config_highest_precedence_first(folders: Folders) -> None:
-    write_json(folders.system / "ipython_kernel_config.json", ENABLED)
+def test_status_says_what_each_file_lists(folders: Folders) -> None:
     enable("user")
+    write_json(folders.prefix_file, THEIRS)  # another package's entry, not ours
+    write_json(folders.system_file, {"InteractiveShellApp": {"extensions": ["qoder_jupyter"]}})
 
     assert status() == [
-        (folders.user_file, True),
-        (folders.prefix_file, False),
-        (folders.system / "ipython_kernel_config.json", True),
+        FileStatus(folders.user_file, "enabled", "InteractiveShellApp.extra_extensions", "user"),
+        FileStatus(folders.prefix_file, "not listed", "", "sys-prefix"),
+        FileStatus(folders.system_file, "enabled", "InteractiveShellApp.extensions", None),
     ]
-    assert status(prefix=folders.prefix) == status()
 
 
-def test_nothing_enabled(folders: Folders) -> None:
-    assert [listed for _, listed in status()] == [False, False, False]
-    assert effective() == (False, None)
-    assert problems() == []
+def test_status_with_no_files(folders: Folders) -> None:
+    assert status() == [
+        FileStatus(folders.user_file, "no file", "", "user"),
+        FileStatus(folders.prefix_file, "no file", "", "sys-prefix"),
+        FileStatus(folders.system_file, "no file", "", None),
+    ]
+    assert not folders.ipythondir.exists()  # status creates nothing
+    assert not folders.prefix.exists()
 
 
-def test_a_later_list_that_omits_us_is_reported(folders: Folders) -> None:
-    enable()
-    write_json(folders.user_file, {"InteractiveShellApp": {"extra_extensions": ["mine"]}})
-
-    assert effective() == (False, folders.user_file)
-    [found] = problems()
-    assert str(folders.user_file) in found
-    assert "replaces the one that enables qoder_jupyter" in found
-
-
-def test_entries_our_list_replaces_are_reported(folders: Folders) -> None:
-    # Kernels read every ipython_config.* before any ipython_kernel_config.*, so a new list in a
-    # kernel config hides the user's list in ipython_config.json (measured in a real kernel).
-    base = write_json(
-        folders.ipythondir / "profile_default" / "ipython_config.json",
-        {"InteractiveShellApp": {"extra_extensions": ["mine", "qoder_jupyter"]}},
-    )
-    enable()
-
-    assert effective() == (True, folders.prefix_file)
-    [found] = problems()
-    assert f"{base} lists ['mine']" in found
-    assert f"add them to {folders.prefix_file}" in found
-
-
-def test_a_python_config_that_decides_is_reported(folders: Folders) -> None:
-    enable()
-    python_config = folders.user_file.with_suffix(".py")
-    python_config.parent.mkdir(parents=True)
-    python_config.write_text("c.InteractiveShellApp.extra_extensions.append('x')\n")
-
-    assert effective() == (None, python_config)
-    [found] = problems()
-    assert f"{python_config} (a Python config" in found
-
-
-def test_an_unreadable_config_is_reported(folders: Folders) -> None:
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        ("{oops", "not valid JSON (Expecting property name enclosed in double quotes: line 1"),
+        ("[]", "not a JSON object"),
+        ('{"InteractiveShellApp": 1}', "InteractiveShellApp is not a JSON object"),
+        (
+            '{"InteractiveShellApp": {"extensions": "qoder_jupyter"}}',
+            "InteractiveShellApp.extensions is not a list of names",
+        ),
+    ],
+)
+def test_status_says_why_a_file_cannot_be_read_and_leaves_it(
+    folders: Folders, content: str, detail: str
+) -> None:
     folders.system.mkdir(parents=True)
-    (folders.system / "ipython_kernel_config.json").write_text("{oops")
-    enable()
-    assert effective() == (True, folders.prefix_file)
-    [found] = problems()
-    assert "is not valid JSON" in found
-    assert "kernels skip it" in found
+    folders.system_file.write_text(content)
+
+    [_, _, found] = status()
+
+    assert (found.path, found.state, found.scope) == (folders.system_file, "unreadable", None)
+    assert found.detail.startswith(detail)
+    assert folders.system_file.read_text() == content
+
+
+def test_status_reads_the_given_prefix(folders: Folders, tmp_path: Path) -> None:
+    other = tmp_path / "other-env"
+    enable(prefix=other)
+    [_, found, _] = status(prefix=other)
+    assert found == FileStatus(
+        other / "etc/ipython/ipython_kernel_config.json",
+        "enabled",
+        "InteractiveShellApp.extra_extensions",
+        "sys-prefix",
+    )
+    assert status()[1].state == "no file"  # the default is sys.prefix
+
+
+def test_status_lists_a_folder_once_when_the_prefix_is_a_system_folder(
+    folders: Folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sys.prefix is /usr/local for a system-wide Python: its etc/ipython is a system folder too.
+    monkeypatch.setattr(install, "SYSTEM_CONFIG_DIRS", (folders.prefix_file.parent, folders.system))
+    assert [(found.path, found.scope) for found in status()] == [
+        (folders.user_file, "user"),
+        (folders.prefix_file, "sys-prefix"),
+        (folders.system_file, None),
+    ]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="IPython's Windows folder depends on the environment")
+def test_system_folders_are_ipythons() -> None:
+    # The copy this module keeps (so as not to import IPython) must not drift from the original.
+    from IPython.core import application
+
+    ipythons = tuple(Path(folder) for folder in application.SYSTEM_CONFIG_DIRS)
+    assert ipythons == install.SYSTEM_CONFIG_DIRS
 
 
 # --- command line --------------------------------------------------------------------------------
@@ -431,32 +453,63 @@ def test_cli_disable_says_when_another_file_still_enables_it(
     folders: Folders, capsys: pytest.CaptureFixture[str]
 ) -> None:
     enable("user")
+    write_json(folders.system_file, {"InteractiveShellApp": {"extensions": ["qoder_jupyter"]}})
     enable()
     assert main(["disable"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == (
-        f"New kernels load qoder_jupyter: yes (the list in {folders.user_file})."
-    )
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"Still enabled in {folders.user_file} (InteractiveShellApp.extra_extensions); "
+        "see: qoder-jupyter status",
+        f"Still enabled in {folders.system_file} (InteractiveShellApp.extensions); "
+        "see: qoder-jupyter status",
+    ]
+    assert main(["disable", "--user"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"Still enabled in {folders.system_file} (InteractiveShellApp.extensions); "
+        "see: qoder-jupyter status",
+    ]
+
+
+def test_cli_disable_says_when_the_file_still_lists_it_in_extensions(
+    folders: Folders, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = {"InteractiveShellApp": {"extensions": ["qoder_jupyter"]}}
+    write_json(folders.user_file, config)
+    assert main(["disable", "--user"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"Not enabled in {folders.user_file}; nothing changed.",
+        f"Still enabled in {folders.user_file} (InteractiveShellApp.extensions); "
+        "see: qoder-jupyter status",
+    ]
+    assert read_json(folders.user_file) == config  # a list the user wrote by hand is theirs
 
 
 def test_cli_status(folders: Folders, capsys: pytest.CaptureFixture[str]) -> None:
     enable("user")
+    folders.system.mkdir(parents=True)
+    folders.system_file.write_text("{oops")
+
     assert main(["status"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        f"enabled  {folders.user_file}",
-        f"-        {folders.prefix_file}",
-        f"-        {folders.system / 'ipython_kernel_config.json'}",
-        f"New kernels load qoder_jupyter: yes (the list in {folders.user_file}).",
+
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "qoder_jupyter in the ipython_kernel_config.json files that IPython kernels read:",
+        f"  enabled     {folders.user_file} [--user] in InteractiveShellApp.extra_extensions",
+        f"  no file     {folders.prefix_file} [--sys-prefix]",
+        f"  unreadable  {folders.system_file}: not valid JSON (Expecting property name enclosed "
+        "in double quotes: line 1 column 2 (char 1))",
+        "[--user] and [--sys-prefix] mark the files that enable and disable change.",
+        "A .py config, or a config file read later, can set its own list instead of these.",
+        'Without any config: choose the "Python 3 (Qoder)" kernel, or run %load_ext qoder_jupyter.',
     ]
+    assert err == ""
 
 
-def test_cli_warns_when_enabling_is_not_enough(
+def test_cli_status_of_a_file_without_our_entry(
     folders: Folders, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_json(folders.user_file, {"InteractiveShellApp": {"extra_extensions": ["mine"]}})
-    assert main(["enable"]) == 0
-    out, err = capsys.readouterr()
-    assert out.startswith("Enabled:")
-    assert err.startswith(f"Warning: {folders.user_file} sets InteractiveShellApp.extra_extensions")
+    write_json(folders.prefix_file, THEIRS)
+    assert main(["status"]) == 0
+    assert f"  not listed  {folders.prefix_file} [--sys-prefix]\n" in capsys.readouterr().out
 
 
 def test_cli_refuses_an_invalid_file_and_says_what_to_add(
@@ -470,7 +523,7 @@ def test_cli_refuses_an_invalid_file_and_says_what_to_add(
     out, err = capsys.readouterr()
     assert out == ""
     first, second = err.splitlines()
-    assert first.startswith(f"qoder-jupyter: error: {folders.prefix_file} is not valid JSON")
+    assert first.startswith(f"qoder-jupyter: error: {folders.prefix_file}: not valid JSON")
     assert first.endswith("it was left unchanged.")
     assert second.startswith('qoder-jupyter: Add "qoder_jupyter" by hand')
     assert folders.prefix_file.read_text() == "{broken"
@@ -519,7 +572,7 @@ def test_runs_as_a_module_without_importing_ipython(folders: Folders) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "New kernels load qoder_jupyter:" in done.stdout
+    assert "qoder_jupyter in the ipython_kernel_config.json files" in done.stdout
 
 
 # --- the "Python 3 (Qoder)" kernelspec ---------------------------------------------------------
@@ -592,12 +645,13 @@ def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 
 def test_user_config_loads_the_extension_in_a_real_kernel(kernel_env: dict[str, str]) -> None:
     enable("user")
+    assert status()[0].state == "enabled"
     loaded, _ = loaded_extensions("python3", kernel_env)
     assert "qoder_jupyter" in loaded
 
     disable("user")
     # The premise of "not loaded": no file but the user's (now disabled) enables it here.
-    assert not any(listed for _, listed in status()), "run `qoder-jupyter disable` first"
+    assert not any(found.state == "enabled" for found in status()), "run qoder-jupyter disable"
     loaded, _ = loaded_extensions("python3", kernel_env)
     assert "qoder_jupyter" not in loaded
     assert "IPython.extensions.storemagic" in loaded  # it did read its config and load extensions
@@ -632,8 +686,16 @@ def test_sys_prefix_config_loads_the_extension_in_a_real_kernel(
     assert "qoder_jupyter" in loaded
 
 
+def test_the_extensions_list_that_status_reports_loads_it_too(kernel_env: dict[str, str]) -> None:
+    user_file = config_path("user")
+    write_json(user_file, {"InteractiveShellApp": {"extensions": ["qoder_jupyter"]}})
+    assert status()[0] == FileStatus(user_file, "enabled", "InteractiveShellApp.extensions", "user")
+    loaded, _ = loaded_extensions("python3", kernel_env)
+    assert "qoder_jupyter" in loaded
+
+
 def test_qoder_kernel_loads_the_extension_without_any_config(kernel_env: dict[str, str]) -> None:
-    assert not any(listed for _, listed in status())
+    assert not any(found.state == "enabled" for found in status())
     loaded, executable = loaded_extensions("qoder", kernel_env)
     assert "qoder_jupyter" in loaded
     assert executable == sys.executable  # "python" in argv became the server's interpreter
