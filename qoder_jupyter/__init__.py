@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Public name -> submodule that defines it, imported when the name is first used.
 _LAZY = {
@@ -59,12 +59,12 @@ def __dir__() -> list[str]:
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext qoder_jupyter``: register the ``%qoder_env`` magics (httpx and ipywidgets are
     imported only when a magic first needs them)."""
-    from .magics import register
+    from .extension import load
 
-    register(ipython)
+    load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from .magics import unregister
+    from .extension import unload
 
-    unregister(ipython)
+    unload(ipython)

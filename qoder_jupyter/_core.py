@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
+from ._text import optional_text
 from .environment import DeletedEnvironment, Environment, EnvironmentPage, ResponseShapeError
 from .errors import (
     APIConnectionError,
@@ -38,7 +39,8 @@ from .errors import (
     ServerError,
     ValidationError,
 )
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, check_body
+from .update import EnvironmentUpdate
 
 logger = logging.getLogger("qoder_jupyter.client")
 
@@ -223,16 +225,20 @@ def exchange(request: Request, policy: RetryPolicy) -> Flow[Exchange]:
 # --- errors --------------------------------------------------------------------------------------
 
 
-def error_for(outcome: Outcome, request: Request) -> APIError:
-    """The typed error for an outcome that is not a success."""
+def error_for(outcome: Outcome, request: Request, *, earlier_maybe_acted: bool = False) -> APIError:
+    """The typed error for an outcome that is not a success. ``may_have_acted`` is decided here,
+    once: this outcome, or an earlier attempt, may have changed something on the service."""
     if isinstance(outcome, TransportFailure):
         error_class = APITimeoutError if outcome.kind == "timeout" else APIConnectionError
-        return error_class(
+        error: APIError = error_class(
             f"{request.method} {request.path} failed: {outcome.detail}",
             method=request.method,
             url=request.path,
         )
-    return status_error(outcome, request)
+    else:
+        error = status_error(outcome, request)
+    error.may_have_acted = earlier_maybe_acted or _may_have_acted(outcome)
+    return error
 
 
 def status_error(response: Response, request: Request) -> APIStatusError:
@@ -254,9 +260,9 @@ def status_error(response: Response, request: Request) -> APIStatusError:
     return error_class(
         message if isinstance(message, str) and message else _describe_body(response),
         status_code=response.status,
-        error_type=_optional_str(details.get("type")),
-        param=_optional_str(details.get("param")),
-        request_id=_optional_str(request_id),
+        error_type=optional_text(details.get("type")),
+        param=optional_text(details.get("param")),
+        request_id=optional_text(request_id),
         method=request.method,
         url=request.path,
         hint=hint,
@@ -282,15 +288,11 @@ def _describe(outcome: Outcome) -> str:
     return f"HTTP {outcome.status}"
 
 
-def _optional_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _expect(exchange: Exchange, request: Request) -> Any:
     """The JSON body of a successful exchange; the typed error otherwise."""
     outcome = exchange.outcome
     if isinstance(outcome, TransportFailure) or not 200 <= outcome.status < 300:
-        raise error_for(outcome, request)
+        raise error_for(outcome, request, earlier_maybe_acted=exchange.maybe_acted)
     return outcome.json()
 
 
@@ -329,7 +331,7 @@ def create_environment(body: Mapping[str, Any], key: str, policy: RetryPolicy) -
     conflict = isinstance(outcome, Response) and outcome.status == 409
     unclear = not isinstance(outcome, Response) or outcome.status in RETRY_STATUSES
     if not (_may_have_acted(outcome) or (result.maybe_acted and (conflict or unclear))):
-        raise error_for(outcome, request)
+        raise error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
     name = str(body.get("name", ""))
     try:
         found = yield from find_by_name(name, policy)
@@ -344,7 +346,7 @@ def create_environment(body: Mapping[str, Any], key: str, policy: RetryPolicy) -
     if found is not None and found.matches(body):
         logger.info("Create of %r was ambiguous; found it on the service as %s", name, found.id)
         return found
-    raise error_for(outcome, request)
+    raise error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
 
 
 def find_by_name(name: str, policy: RetryPolicy) -> Flow[Environment | None]:
@@ -416,55 +418,22 @@ def delete_environment(env_id: str, policy: RetryPolicy) -> Flow[DeletedEnvironm
 def create_body(
     spec: EnvironmentSpec | Mapping[str, Any] | None, fields: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The create body from a spec, a request-body mapping, or spec fields as keywords."""
-    if spec is None:
-        spec = EnvironmentSpec(**fields)
-    elif fields:
+    """The create body from a spec, a request-body mapping (checked by the rules directly, without
+    building a spec), or spec fields as keywords."""
+    if spec is not None and fields:
         raise TypeError("Pass either a spec or keyword fields, not both.")
-    elif not isinstance(spec, EnvironmentSpec):
-        spec = EnvironmentSpec.from_body(spec)
-    return spec.to_body()
+    if spec is None:
+        return EnvironmentSpec(**fields).to_body()
+    if isinstance(spec, EnvironmentSpec):
+        return spec.to_body()
+    return check_body(spec)
 
 
-def update_body(
-    *,
-    name: str | None,
-    description: str | None,
-    config: EnvironmentSpec | Mapping[str, Any] | None,
-    metadata: Mapping[str, str | None] | None,
-) -> dict[str, Any]:
-    """The update body: only what is given. ``config`` replaces the whole stored config;
-    ``metadata`` is a patch in which ``None`` deletes a key. Checked by the same rules as a create
-    (an :class:`EnvironmentSpec` stands in for the fields that are not being changed)."""
-    if isinstance(config, EnvironmentSpec):
-        probe = config.copy()
-    elif config is not None:
-        probe = EnvironmentSpec.from_body({"name": "unchanged", "config": config})
-    else:
-        probe = EnvironmentSpec()
-    probe.name = "unchanged" if name is None else name
-    probe.description = description or ""
-    patch = dict(metadata or {})
-    probe.metadata = {key: value for key, value in patch.items() if value is not None}
-    given = {"name": name, "description": description, "config": config, "metadata": metadata}
-    if all(value is None for value in given.values()):
-        raise ValidationError(
-            [Problem("update", "Nothing to update: give a name, description, config or metadata.")]
-        )
-    problems = [p for p in probe.problems() if given[_top_field(p)] is not None]
-    if problems:
-        raise ValidationError(problems)
-    body: dict[str, Any] = {k: given[k] for k in ("name", "description") if given[k] is not None}
-    if config is not None:
-        body["config"] = probe.to_body()["config"]
-    if metadata is not None:
-        body["metadata"] = patch
-    return body
-
-
-def _top_field(problem: Problem) -> str:
-    top = problem.field.split(".", 1)[0].split("[", 1)[0]
-    return top if top in ("name", "description", "metadata") else "config"
+def update_body(changes: EnvironmentUpdate | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The update body from an :class:`EnvironmentUpdate` or its fields as keywords."""
+    if changes is not None and fields:
+        raise TypeError("Pass either an EnvironmentUpdate or keyword fields, not both.")
+    return (changes if changes is not None else EnvironmentUpdate(**fields)).to_body()
 
 
 def list_params(

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from . import __version__
 from ._core import (
     MAX_PAGE_SIZE,
     Flow,
@@ -46,10 +45,12 @@ from ._core import (
     update_body,
     update_environment,
 )
+from ._version import __version__
 from .credentials import Token, check_transport, resolve_base_url, resolve_token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import ConfigurationError, QoderError
 from .spec import EnvironmentSpec
+from .update import EnvironmentUpdate
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client"]
 
@@ -72,6 +73,16 @@ def _tls_context(https: bool = True) -> ssl.SSLContext:
     return httpx.create_ssl_context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+def _timeout(timeout: float | httpx.Timeout | None, connect: float | None) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        if connect is not None:
+            raise TypeError("Give the connect timeout inside the httpx.Timeout, not beside it.")
+        return timeout
+    if connect is None:  # a number alone limits every phase, as in httpx
+        return DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
+    return httpx.Timeout(DEFAULT_TIMEOUT.read if timeout is None else timeout, connect=connect)
+
+
 class _BearerAuth(httpx.Auth):
     """Adds the token as the request leaves, so it lives in no header dict we keep."""
 
@@ -92,6 +103,7 @@ class _Base:
         token: str | Token | None = None,
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = None,
+        connect_timeout: float | None = None,
         max_retries: int = 3,
         backoff: float = 0.5,
         max_connections: int = 100,
@@ -100,17 +112,28 @@ class _Base:
     ) -> None:
         """``token`` defaults to ``$QODER_PAT``, then ``$QODER_ACCESS_TOKEN``; ``base_url`` to
         ``$QODER_BASE_URL``, then ``$QODER_MANAGED_BASE_URL``, then the service's URL. ``environ``
-        replaces ``os.environ`` for those look-ups; ``seed`` makes the backoff jitter repeatable."""
+        replaces ``os.environ`` for those look-ups; ``seed`` makes the backoff jitter repeatable.
+        ``timeout`` is in seconds (or an ``httpx.Timeout``); ``connect_timeout``, when given, is
+        the part of it allowed for connecting."""
         environ = os.environ if environ is None else environ
         self.base_url = resolve_base_url(base_url, environ)
         check_transport(self.base_url)
         self._token = resolve_token(token, environ)
         rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
         self.retry_policy = RetryPolicy(max_retries=max_retries, backoff=backoff, rng=rng)
+        timeout = _timeout(timeout, connect_timeout)
+        #: What a twin of the other kind needs to talk to the same service the same way.
+        self._settings: dict[str, Any] = {
+            "token": self._token,
+            "base_url": self.base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "backoff": backoff,
+        }
         try:
             self._open(
                 base_url=self.base_url,
-                timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                timeout=timeout,
                 limits=httpx.Limits(max_connections=max_connections),
                 follow_redirects=False,
                 verify=_tls_context(urlsplit(self.base_url).scheme != "http"),
@@ -211,9 +234,11 @@ class AsyncClient(_Base):
     def _open(self, **httpx_options: Any) -> None:
         self._http = httpx.AsyncClient(**httpx_options)
         self.environments = AsyncEnvironments(self)
+        self._lifecycle = _SyncLifecycle(self._settings)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._lifecycle.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -246,6 +271,15 @@ class AsyncClient(_Base):
 # --- the environments resource, sync and async ---------------------------------------------------
 
 
+def _bind(result: T, api: Any) -> T:
+    """Attach ``api`` to the environments in ``result`` (one, or a page), for their lifecycle
+    helpers (``env.refresh()``, ``env.archive()``...)."""
+    for environment in result if isinstance(result, EnvironmentPage) else [result]:
+        if isinstance(environment, Environment):
+            environment.bind(api)
+    return result
+
+
 class Environments:
     """``client.environments``: create, list, retrieve, update, archive and delete."""
 
@@ -255,11 +289,7 @@ class Environments:
     def _run(self, flow: Flow[T]) -> T:
         """Run a flow; the environments it returns can refresh, update, archive or delete
         themselves through this client."""
-        result = self._client.run(flow)
-        for environment in result if isinstance(result, EnvironmentPage) else [result]:
-            if isinstance(environment, Environment):
-                environment.bind(self)
-        return result
+        return _bind(self._client.run(flow), self)
 
     def create(
         self,
@@ -295,16 +325,11 @@ class Environments:
         return self._run(retrieve_environment(env_id, self._client.retry_policy))
 
     def update(
-        self,
-        env_id: str,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        config: EnvironmentSpec | Mapping[str, Any] | None = None,
-        metadata: Mapping[str, str | None] | None = None,
+        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
     ) -> Environment:
-        """Change what is given; see :func:`update_body`."""
-        body = update_body(name=name, description=description, config=config, metadata=metadata)
+        """Change what is given: an :class:`~qoder_jupyter.update.EnvironmentUpdate`, or its
+        fields as keywords (``name``, ``description``, ``config``, ``metadata``)."""
+        body = update_body(changes, fields)
         return self._run(update_environment(env_id, body, self._client.retry_policy))
 
     def archive(self, env_id: str) -> Environment:
@@ -315,10 +340,17 @@ class Environments:
 
 
 class AsyncEnvironments:
-    """``async_client.environments``: the same methods as :class:`Environments`, awaitable."""
+    """``async_client.environments``: the same methods as :class:`Environments`, awaitable.
+
+    The environments it returns are bound like those of :class:`Environments`: their lifecycle
+    helpers are synchronous (a notebook calls ``env.archive()`` in a later cell), so they go
+    through a :class:`Client` with the same settings, opened on first use."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+
+    async def _run(self, flow: Flow[T]) -> T:
+        return _bind(await self._client.run(flow), self._client._lifecycle)
 
     async def create(
         self,
@@ -330,37 +362,63 @@ class AsyncEnvironments:
     ) -> Environment:
         body = create_body(spec, fields)
         key = idempotency_key or new_idempotency_key()
-        return await self._client.run(create_environment(body, key, self._client.retry_policy))
+        return await self._run(create_environment(body, key, self._client.retry_policy))
 
     async def list(self, **query: Any) -> EnvironmentPage:
         params = list_params(**query)
-        return await self._client.run(list_environments(params, self._client.retry_policy))
+        return await self._run(list_environments(params, self._client.retry_policy))
 
     async def list_all(self, **query: Any) -> AsyncIterator[Environment]:
         params: dict[str, str] | None = list_params(**{"limit": MAX_PAGE_SIZE, **query})
         while params is not None:
-            page = await self._client.run(list_environments(params, self._client.retry_policy))
+            page = await self._run(list_environments(params, self._client.retry_policy))
             for environment in page:
                 yield environment
             params = next_page_params(page, params)
 
     async def retrieve(self, env_id: str) -> Environment:
-        return await self._client.run(retrieve_environment(env_id, self._client.retry_policy))
+        return await self._run(retrieve_environment(env_id, self._client.retry_policy))
 
     async def update(
-        self,
-        env_id: str,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        config: EnvironmentSpec | Mapping[str, Any] | None = None,
-        metadata: Mapping[str, str | None] | None = None,
+        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
     ) -> Environment:
-        body = update_body(name=name, description=description, config=config, metadata=metadata)
-        return await self._client.run(update_environment(env_id, body, self._client.retry_policy))
+        body = update_body(changes, fields)
+        return await self._run(update_environment(env_id, body, self._client.retry_policy))
 
     async def archive(self, env_id: str) -> Environment:
-        return await self._client.run(archive_environment(env_id, self._client.retry_policy))
+        return await self._run(archive_environment(env_id, self._client.retry_policy))
 
     async def delete(self, env_id: str) -> DeletedEnvironment:
-        return await self._client.run(delete_environment(env_id, self._client.retry_policy))
+        return await self._run(delete_environment(env_id, self._client.retry_policy))
+
+
+class _SyncLifecycle:
+    """The lifecycle helpers of environments an :class:`AsyncClient` returned: a :class:`Client`
+    with the same settings, opened only when a helper is first called."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+
+    def _environments(self) -> Environments:
+        if self._client is None:
+            self._client = Client(**self._settings)
+        return self._client.environments
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def retrieve(self, env_id: str) -> Environment:
+        return self._environments().retrieve(env_id)
+
+    def update(
+        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
+    ) -> Environment:
+        return self._environments().update(env_id, changes, **fields)
+
+    def archive(self, env_id: str) -> Environment:
+        return self._environments().archive(env_id)
+
+    def delete(self, env_id: str) -> DeletedEnvironment:
+        return self._environments().delete(env_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NoReturn
 from urllib.parse import urlsplit
 
@@ -23,6 +23,8 @@ __all__ = [
     "TOKEN_VARIABLES",
     "Token",
     "check_transport",
+    "find_base_url",
+    "find_token",
     "is_loopback_host",
     "resolve_base_url",
     "resolve_token",
@@ -76,22 +78,41 @@ def resolve_token(
         return token
     if token is not None:
         return Token(token)
+    return find_token(TOKEN_VARIABLES, environ)[0]
+
+
+def find_token(
+    variables: Sequence[str], environ: Mapping[str, str] | None = None
+) -> tuple[Token, str]:
+    """The token in the first of ``variables`` that is set, and that variable's name."""
     environ = os.environ if environ is None else environ
-    for variable in TOKEN_VARIABLES:
-        value = environ.get(variable, "").strip()
-        if value:
-            return Token(value)
-    names = " or ".join(TOKEN_VARIABLES)
-    raise MissingTokenError(f"No Qoder token: neither {names} is set.")
+    for name in variables:
+        if environ.get(name, "").strip():
+            return Token(environ[name]), name
+    names = " or ".join(variables)
+    raise MissingTokenError(f"No Qoder token: {names} is not set.")
 
 
 def resolve_base_url(base_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
     """The base URL given, else the first of :data:`BASE_URL_VARIABLES` that is set, else the
     seed's; without a trailing slash."""
+    return find_base_url(base_url, environ)[0]
+
+
+def find_base_url(
+    base_url: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """The base URL as :func:`resolve_base_url` chooses it, and where it came from: ``"given"``,
+    ``"$NAME"`` of the variable, or ``"default"``."""
     environ = os.environ if environ is None else environ
-    candidates = [base_url, *(environ.get(name) for name in BASE_URL_VARIABLES), DEFAULT_BASE_URL]
-    chosen = next(url.strip() for url in candidates if url and url.strip())
-    return chosen.rstrip("/")
+    candidates = [
+        (base_url, "given"),
+        *((environ.get(name), f"${name}") for name in BASE_URL_VARIABLES),
+    ]
+    for url, source in candidates:
+        if url and url.strip():
+            return url.strip().rstrip("/"), source
+    return DEFAULT_BASE_URL, "default"
 
 
 def is_loopback_host(host: str) -> bool:

@@ -5,13 +5,16 @@ Each bundle has ``text/plain`` (terminals), ``text/html`` (JupyterLab, Notebook,
 without JupyterLab showing it instead of the card). The HTML is static (no JavaScript, no external
 resources) with one ``<style>`` block scoped to ``.qoder-env`` that uses the JupyterLab theme
 variables with fallbacks, and semantic markup that still reads well where ``<style>`` is stripped
-(GitHub). Every value is cleaned (control and bidi characters), clipped and escaped. Rendering
-never raises and never does I/O: unexpected data falls back to an escaped plain-text rendering.
+(GitHub); the style is ``static/card.css``, read once, when the first card is rendered. Every
+value is cleaned (control and bidi characters), clipped and escaped. Rendering never raises and
+does no other I/O: unexpected data falls back to an escaped plain-text rendering.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.resources
 import json
 import math
 import re
@@ -20,10 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._text import clip, safe_repr
+from .spec import curl_command
+
 if TYPE_CHECKING:  # only for typing: environment.py may import this module
     from .environment import Environment
 
-__all__ = ["environment_bundle", "page_bundle"]
+__all__ = ["RequestPreview", "SettingsReport", "environment_bundle", "for_display", "page_bundle"]
 
 _SHORT = 200  # characters shown of a name, host, package spec, key...
 _LONG = 2000  # ... of a description or a metadata value
@@ -42,50 +48,18 @@ _TONES = {
     "failed": "error",
 }
 
-_STYLE = """<style>
-.qoder-env{color:var(--jp-content-font-color1,var(--vscode-editor-foreground,inherit));
-font-family:var(--jp-content-font-family,inherit);line-height:1.45;max-width:60em}
-.qoder-env .qoder-env-card{background:var(--jp-layout-color1,transparent);border-radius:6px;
-border:1px solid var(--jp-border-color2,rgba(128,128,128,.35));padding:.6em .9em;
-width:fit-content;min-width:22em;max-width:100%;box-sizing:border-box}
-.qoder-env .qoder-env-title{margin:0 0 .5em;padding:0;font-size:1.2em;font-weight:600;
-display:flex;flex-wrap:wrap;align-items:center;gap:.5em;overflow-wrap:anywhere}
-.qoder-env .qoder-env-sep{display:none}
-.qoder-env .qoder-env-muted,.qoder-env .qoder-env-fields>dt,.qoder-env .qoder-env-summary{
-color:var(--jp-content-font-color2,var(--vscode-descriptionForeground,inherit))}
-.qoder-env .qoder-env-badge{display:inline-block;padding:0 .6em;border-radius:1em;font-size:.8em;
-font-weight:600;line-height:1.7;white-space:nowrap;color:inherit;
-border:1px solid var(--qoder-env-tone,rgba(128,128,128,.6));
-background:color-mix(in srgb,var(--qoder-env-tone,rgba(128,128,128,.6)) 18%,transparent)}
-.qoder-env .qoder-env-ok{--qoder-env-tone:var(--jp-success-color1,#2e9e44)}
-.qoder-env .qoder-env-warn{--qoder-env-tone:var(--jp-warn-color1,#e08a00)}
-.qoder-env .qoder-env-error{--qoder-env-tone:var(--jp-error-color1,#d32f2f)}
-.qoder-env .qoder-env-neutral{--qoder-env-tone:var(--jp-border-color1,rgba(128,128,128,.6))}
-.qoder-env .qoder-env-fields{display:grid;grid-template-columns:max-content minmax(0,1fr);
-gap:.3em 1.2em;margin:0}
-.qoder-env .qoder-env-fields>dt{font-weight:600;margin:0}
-.qoder-env .qoder-env-fields>dd{margin:0;min-width:0;overflow-wrap:anywhere}
-.qoder-env .qoder-env-text{white-space:pre-wrap}
-.qoder-env code{font-family:var(--jp-code-font-family,ui-monospace,SFMono-Regular,Menlo,Consolas,
-monospace);font-size:.9em;padding:0 .3em;border-radius:3px;color:inherit;
-background:var(--jp-layout-color2,rgba(128,128,128,.15));overflow-wrap:anywhere}
-.qoder-env .qoder-env-id{user-select:all;white-space:nowrap;overflow-wrap:normal}
-.qoder-env table.qoder-env-table{margin:0;border-collapse:collapse;table-layout:auto;
-font-size:inherit;color:inherit;width:auto}
-.qoder-env table.qoder-env-table th,.qoder-env table.qoder-env-table td{text-align:left;
-vertical-align:top;padding:.25em .8em .25em 0;white-space:normal;overflow-wrap:break-word;
-border:0;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.35))}
-.qoder-env table.qoder-env-table thead th{font-weight:600}
-.qoder-env table.qoder-env-table tbody th{font-weight:normal}
-.qoder-env .qoder-env-fields .qoder-env-table th,.qoder-env .qoder-env-fields .qoder-env-table td{
-padding:0 1em .15em 0}
-.qoder-env .qoder-env-list td:nth-child(2),.qoder-env .qoder-env-list td:nth-child(3),
-.qoder-env .qoder-env-list td:nth-child(6),.qoder-env .qoder-env-list thead th,
-.qoder-env .qoder-env-list td code{white-space:nowrap;overflow-wrap:normal}
-.qoder-env .qoder-env-list time[title]{cursor:help}
-.qoder-env .qoder-env-summary{margin:0 0 .4em}
-.qoder-env .qoder-env-scroll{overflow-x:auto;max-width:100%}
-</style>"""
+
+@functools.cache
+def _style() -> str:
+    """The ``<style>`` block of every card and list, from ``static/card.css``: read the first time
+    one is rendered, then kept. A stylesheet that cannot be read (a broken install) gives ""
+    instead: the HTML then shows unstyled, which its semantic markup allows, and never fails."""
+    try:
+        sheet = importlib.resources.files(__package__) / "static" / "card.css"
+        css = sheet.read_text(encoding="utf-8")
+    except Exception:
+        return ""
+    return f"<style>\n{css.strip()}\n</style>"
 
 
 @dataclass(frozen=True)
@@ -120,7 +94,7 @@ def environment_bundle(env: Environment) -> dict[str, Any]:
         view = _view(env, data)
         return {
             "text/plain": _card_text(view),
-            "text/html": _STYLE + _card_html(view),
+            "text/html": _style() + _card_html(view),
             "text/markdown": _card_markdown(view),
             "application/json": _json_payload(data, env),
         }
@@ -137,7 +111,7 @@ def page_bundle(environments: Sequence[Environment], *, has_more: bool = False) 
         summary = _summary(len(views), has_more)
         return {
             "text/plain": _page_text(views, summary),
-            "text/html": _STYLE + _page_html(views, summary),
+            "text/html": _style() + _page_html(views, summary),
             "text/markdown": _page_markdown(views, summary),
             "application/json": {"data": payload, "has_more": bool(has_more)},
         }
@@ -257,7 +231,7 @@ def _jsonable(value: object, depth: int) -> Any:
         return value if value.bit_length() < 4000 else f"<integer of {value.bit_length()} bits>"
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    return _SURROGATES.sub("\ufffd", _safe_repr(value))
+    return _SURROGATES.sub("\ufffd", safe_repr(value)[:_LONG])
 
 
 # --- cleaning ------------------------------------------------------------------------------------
@@ -265,17 +239,13 @@ def _jsonable(value: object, depth: int) -> Any:
 
 def _line(value: str, limit: int = _SHORT) -> str:
     """One line: breaks become spaces, control and bidi characters become U+FFFD, clipped."""
-    return _clip(_UNSAFE.sub("\ufffd", _BREAKS.sub(" ", value)), limit)
+    return clip(_UNSAFE.sub("\ufffd", _BREAKS.sub(" ", value)), limit)
 
 
 def _block(value: str, limit: int) -> str:
     """Like :func:`_line` but keeping line breaks (as ``\\n``)."""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _clip(_UNSAFE.sub("\ufffd", text), limit)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(_UNSAFE.sub("\ufffd", text), limit)
 
 
 def _compact(value: object) -> str:
@@ -285,14 +255,7 @@ def _compact(value: object) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=repr, separators=(",", ":"))[:_LONG]
     except Exception:
-        return _safe_repr(value)
-
-
-def _safe_repr(value: object) -> str:
-    try:
-        return repr(value)[:_LONG]
-    except Exception:
-        return f"<{type(value).__name__}>"
+        return safe_repr(value)[:_LONG]
 
 
 def _e(text: str) -> str:
@@ -338,7 +301,7 @@ def _managers_text(view: _View) -> str:
 
 def _packages_summary(view: _View, limit: int = 80) -> str:
     groups = [f"{manager}: {', '.join(specs)}" for manager, specs, _ in view.packages]
-    return _clip("; ".join(groups), limit) or "none"
+    return clip("; ".join(groups), limit) or "none"
 
 
 def _created(view: _View) -> _Time | None:
@@ -376,7 +339,7 @@ def _card_text(view: _View) -> str:
 
 def _page_text(views: Sequence[_View], summary: str) -> str:
     rows = [
-        (_clip(_name(v), 40), v.id, _status_text(v), _network_summary(v), _packages_summary(v, 40))
+        (clip(_name(v), 40), v.id, _status_text(v), _network_summary(v), _packages_summary(v, 40))
         for v in views
     ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
@@ -481,7 +444,7 @@ def _page_html(views: Sequence[_View], summary: str) -> str:
 
 
 def _row_html(view: _View) -> str:
-    name = _e(_clip(view.name, 80)) if view.name else _muted("(unnamed)")
+    name = _e(clip(view.name, 80)) if view.name else _muted("(unnamed)")
     cells = (
         name,
         f'<code class="qoder-env-id">{_e(view.id)}</code>',
@@ -499,7 +462,7 @@ def _created_html(view: _View) -> str:
     if created is None:
         return "—"
     if not created.machine:
-        return _e(_clip(created.readable, 40))
+        return _e(clip(created.readable, 40))
     attributes = f'datetime="{_e(created.machine)}" title="{_e(created.readable)}"'
     return f"<time {attributes}>{_e(created.machine[:10])}</time>"
 
@@ -535,7 +498,7 @@ def _page_markdown(views: Sequence[_View], summary: str) -> str:
         "| "
         + " | ".join(
             (
-                _md(_clip(_name(v), 80)),
+                _md(clip(_name(v), 80)),
                 _md_code(v.id),
                 _md(_status_text(v)),
                 _md(_network_summary(v)),
@@ -574,7 +537,7 @@ def _fallback_bundle(
 
 
 def _fallback_line(env: Environment) -> str:
-    return _line(_safe_repr(env), _LONG)
+    return _line(safe_repr(env)[:_LONG], _LONG)
 
 
 def _fallback_json(env: Environment) -> dict[str, Any]:
@@ -586,3 +549,79 @@ def _guard(make: Callable[..., Any], default: Any, *args: Any) -> Any:
         return make(*args)
     except Exception:
         return default
+
+
+# --- what the commands that do not return an environment show ------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """What ``--dry-run`` shows: the exact request, as JSON, as curl and as a magic line."""
+
+    method: str
+    url: str
+    body: dict[str, Any]
+    magic: str = ""
+
+    @property
+    def curl(self) -> str:
+        return curl_command(self.method, self.url, self.body)
+
+    def _sections(self) -> list[tuple[str, str, str]]:
+        """(title, code language, text) of each part shown."""
+        sections = [
+            (
+                f"{self.method} {self.url} (nothing was sent)",
+                "json",
+                json.dumps(self.body, indent=2, ensure_ascii=False),
+            ),
+            ("As curl", "bash", self.curl),
+        ]
+        if self.magic:
+            sections.append(("As a magic line", "", self.magic))
+        return sections
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        sections = self._sections()
+        text = "\n\n".join(f"{title}:\n{body}" for title, _, body in sections)
+        markdown = "\n\n".join(
+            f"**{_md(title)}**\n\n```{lang}\n{body}\n```" for title, lang, body in sections
+        )
+        page = "".join(
+            f"<p><strong>{_e(title)}</strong></p><pre>{_e(body)}</pre>"
+            for title, _, body in sections
+        )
+        bundle = {
+            "text/plain": text,
+            "text/markdown": markdown,
+            "text/html": f'<div class="qoder-preview">{page}</div>',
+            "application/json": {"method": self.method, "url": self.url, "body": self.body},
+        }
+        return for_display(bundle, include, "application/vnd.qoder.request+json")
+
+    def __repr__(self) -> str:
+        return str(self._repr_mimebundle_()["text/plain"])
+
+
+@dataclass(frozen=True)
+class SettingsReport:
+    """What ``%qoder_env config`` shows: each setting, its value and its source."""
+
+    rows: list[tuple[str, str, str]]
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        rows = [(_line(name), _line(value), _line(source)) for name, value, source in self.rows]
+        width = max((len(name) for name, _, _ in rows), default=0)
+        text = "\n".join(
+            f"{name:<{width}}  {value}" + (f"  ({source})" if source else "")
+            for name, value, source in rows
+        )
+        cells = "".join(
+            f"<tr><td><code>{_e(name)}</code></td><td>{_e(value)}</td><td>{_e(source)}</td></tr>"
+            for name, value, source in rows
+        )
+        table = f"<table><tr><th>setting</th><th>value</th><th>source</th></tr>{cells}</table>"
+        return {"text/plain": text, "text/html": table}
+
+    def __repr__(self) -> str:
+        return str(self._repr_mimebundle_()["text/plain"])

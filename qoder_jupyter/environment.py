@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._text import optional_text
+
 if TYPE_CHECKING:
     from .spec import EnvironmentSpec
+    from .update import EnvironmentUpdate
 
 __all__ = [
     "DeletedEnvironment",
@@ -42,13 +45,7 @@ class EnvironmentsAPI(Protocol):
 
     def retrieve(self, env_id: str) -> Environment: ...
     def update(
-        self,
-        env_id: str,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        config: EnvironmentSpec | Mapping[str, Any] | None = None,
-        metadata: Mapping[str, str | None] | None = None,
+        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
     ) -> Environment: ...
     def archive(self, env_id: str) -> Environment: ...
     def delete(self, env_id: str) -> DeletedEnvironment: ...
@@ -89,19 +86,16 @@ class Environment:
 
     def update(
         self,
+        changes: EnvironmentUpdate | None = None,
+        /,
         *,
-        name: str | None = None,
-        description: str | None = None,
-        config: EnvironmentSpec | Mapping[str, Any] | None = None,
-        metadata: Mapping[str, str | None] | None = None,
         api: EnvironmentsAPI | None = None,
+        **fields: Any,
     ) -> Environment:
-        """Change what is given, in place (``metadata`` is a patch: ``None`` deletes a key;
-        ``config`` replaces the whole config); returns self."""
-        changed = self._require_api(api).update(
-            self.id, name=name, description=description, config=config, metadata=metadata
-        )
-        return self._adopt(changed)
+        """Change what is given, in place: an :class:`~qoder_jupyter.update.EnvironmentUpdate`
+        or its fields as keywords (``metadata`` is a patch: ``None`` deletes a key; ``config``
+        replaces the whole config); returns self."""
+        return self._adopt(self._require_api(api).update(self.id, changes, **fields))
 
     def archive(self, *, api: EnvironmentsAPI | None = None) -> Environment:
         """Archive it (no new sessions; there is no unarchive), in place; returns self."""
@@ -276,9 +270,9 @@ class EnvironmentPage(Sequence[Environment]):
         return cls(
             data=data,
             has_more=body.get("has_more") is True,
-            first_id=_optional_text(body.get("first_id")),
-            last_id=_optional_text(body.get("last_id")) or (data[-1].id if data else None),
-            next_page=_optional_text(body.get("next_page")),
+            first_id=optional_text(body.get("first_id")),
+            last_id=optional_text(body.get("last_id")) or (data[-1].id if data else None),
+            next_page=optional_text(body.get("next_page")),
             extra={key: value for key, value in body.items() if key not in known},
         )
 
@@ -336,10 +330,6 @@ def _check_shape(data: object) -> None:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _optional_text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _mapping(value: object) -> dict[str, Any]:

@@ -99,6 +99,11 @@ class InsecureTransportError(ConfigurationError):
 class APIError(QoderError):
     """Something went wrong while talking to the service."""
 
+    #: Whether the service may have acted on the request despite the error (it may have been
+    #: sent and its answer lost, or an earlier attempt may have got through): a create that ended
+    #: so is retried with the same idempotency key. Decided by the client's core.
+    may_have_acted: bool = False
+
     def __init__(
         self, message: str, *, method: str = "", url: str = "", hint: str | None = None
     ) -> None:
@@ -153,7 +158,7 @@ class BadRequestError(APIStatusError):
 class AuthenticationError(APIStatusError):
     hint = (
         "The token is missing, malformed, expired or revoked: set QODER_PAT to a valid personal "
-        "access token (pt-...)."
+        "access token (pt-...), or in a notebook run %qoder_env login."
     )
 
 
@@ -183,6 +188,8 @@ class OutcomeUnknownError(APIError):
     Retrying with the same ``idempotency_key`` within 24 hours is safe: it can never create a second
     environment.
     """
+
+    may_have_acted = True
 
     def __init__(
         self, message: str, *, name: str, idempotency_key: str, method: str = "", url: str = ""

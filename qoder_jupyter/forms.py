@@ -21,9 +21,9 @@ from traitlets import link
 
 from ._core import new_idempotency_key
 from .environment import Environment
-from .errors import APIConnectionError, APIStatusError, OutcomeUnknownError, QoderError
-from .session import Session
-from .spec import EnvironmentSpec
+from .errors import APIConnectionError, APIError, QoderError
+from .session import Session, current
+from .spec import EnvironmentSpec, curl_command
 
 __all__ = ["EnvironmentForm", "form"]
 
@@ -54,8 +54,8 @@ class EnvironmentForm:
         self.spec = spec if spec is not None else EnvironmentSpec()
         self.session = session if session is not None else Session()
         self._namespace = namespace if namespace is not None else {}
-        self._key: str | None = None  # kept for a resubmit of the same body after an unclear end
-        self._key_body: dict[str, Any] | None = None
+        self._key: str | None = None  # kept for a resubmit of the same spec after an unclear end
+        self._key_spec: EnvironmentSpec | None = None
         self.pending: asyncio.Task[None] | None = None
         self._build(variable)
         self.spec.observe(self._refresh)
@@ -239,7 +239,7 @@ class EnvironmentForm:
     # --- validation and preview ------------------------------------------------------------------
 
     def _refresh(self, change: object = None) -> None:
-        problems = self.spec.field_problems()
+        problems = self.spec.field_problems(self.spec.problems())  # checked once per refresh
         variable_ok = self.variable.value.isidentifier()
         problems["variable"] = [] if variable_ok else ["Give a valid Python variable name."]
         for trait, label in self.problems.items():
@@ -251,14 +251,17 @@ class EnvironmentForm:
 
     def _show_preview(self, *, valid: bool) -> None:
         body_view, magic_view, curl_view = self.preview.children
-        magic_view.value = _pre(self.spec.to_magic())
-        if valid:
-            body_view.value = _pre(json.dumps(self.spec.to_body(), indent=2, ensure_ascii=False))
-            curl_view.value = _pre(self.spec.to_curl(self.session.base_url))
+        magic = self.spec.to_magic()
+        magic_view.value = _pre(magic)
+        self.code.value = magic
+        if valid:  # already checked by _refresh: build the body without checking it again
+            body = self.spec.body()
+            body_view.value = _pre(json.dumps(body, indent=2, ensure_ascii=False))
+            url = f"{self.session.base_url}/environments"
+            curl_view.value = _pre(curl_command("POST", url, body))
         else:
             note = "<em>Fix the problems above to see the exact request.</em>"
             body_view.value = curl_view.value = note
-        self.code.value = self.spec.to_magic()
 
     def _toggle_code(self, _button: widgets.Button) -> None:
         hidden = self.code.layout.display == "none"
@@ -280,28 +283,30 @@ class EnvironmentForm:
         if self._busy:
             return  # a second click while the first is in flight does nothing
         try:
-            body = self.spec.to_body()
             loop = asyncio.get_running_loop()
-        except (QoderError, RuntimeError) as error:
+        except RuntimeError as error:
             self._say("error", f"Cannot submit: {error}")
             return
-        key = self._key if body == self._key_body and self._key else new_idempotency_key()
-        self._key, self._key_body = key, body
-        self.pending = loop.create_task(self._submit(body, key, self.variable.value))
+        # A copy: the user may go on typing while the request is in flight. The client checks it
+        # (once) and builds the body from it.
+        spec = self.spec.copy()
+        same = self._key is not None and spec == self._key_spec
+        key = self._key if same and self._key else new_idempotency_key()
+        self._key, self._key_spec = key, spec
+        self.pending = loop.create_task(self._submit(spec, key, self.variable.value))
         self._set_busy(True)
 
-    async def _submit(self, body: dict[str, Any], key: str, variable: str) -> None:
+    async def _submit(self, spec: EnvironmentSpec, key: str, variable: str) -> None:
         started = time.monotonic()
-        ticker = asyncio.get_running_loop().create_task(self._tick(started, body["name"]))
+        ticker = asyncio.get_running_loop().create_task(self._tick(started, spec.name))
         try:
             environments = self.session.async_environments()
-            environment = await environments.create(body, idempotency_key=key)
-            environment.bind(self.session.environments())  # so env.archive() etc. work
+            environment = await environments.create(spec, idempotency_key=key)
         except asyncio.CancelledError:
-            self._say("warn", _cancelled_message(body["name"], time.monotonic() - started))
+            self._say("warn", _cancelled_message(spec.name, time.monotonic() - started))
         except QoderError as error:
-            self._say("error", _error_message(error))
-            if not _may_have_acted(error):
+            self._say("error", f"Not created. {error}")
+            if not _resubmit_is_a_retry(error):
                 self._key = None
         except Exception as error:  # never let a task die silently: say it in the form
             self._say("error", f"Unexpected error: {type(error).__name__}: {error}")
@@ -312,7 +317,7 @@ class EnvironmentForm:
             self._set_busy(False)
 
     def _succeed(self, environment: Environment, variable: str, seconds: float) -> None:
-        self._key = self._key_body = None  # the next submit is a new request
+        self._key = self._key_spec = None  # the next submit is a new request
         self._namespace[variable] = environment
         self._say(
             "ok",
@@ -374,19 +379,12 @@ def _summary(count: int, name: str) -> str:
     return f"Ready to create <b>{html.escape(name)}</b>."
 
 
-def _error_message(error: QoderError) -> str:
-    """The error as the form shows it: the message and what to do; the token never appears."""
-    text = str(error)
-    if isinstance(error, APIStatusError) and error.status_code == 401:
-        text += " (Run %qoder_env login, or set QODER_PAT before starting Jupyter.)"
-    return f"Not created. {text}"
-
-
-def _may_have_acted(error: QoderError) -> bool:
-    """Whether a resubmit must reuse the key (the create may have happened)."""
-    if isinstance(error, OutcomeUnknownError | APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and error.status_code >= 500
+def _resubmit_is_a_retry(error: QoderError) -> bool:
+    """Whether submitting the same spec again is a retry of this request, so keeps its key: when
+    it may have acted (as the client decided) or never got an answer at all."""
+    return isinstance(error, APIConnectionError) or (
+        isinstance(error, APIError) and error.may_have_acted
+    )
 
 
 def _cancelled_message(name: str, seconds: float) -> str:
@@ -404,20 +402,21 @@ def form(
 ) -> EnvironmentForm:
     """Open the form, prefilled from a spec, an environment (cloned) or a request body.
 
-    Uses the ``%qoder_env`` settings and login when the extension is loaded, else the environment
-    variables; the result goes into ``variable`` in the notebook's namespace.
+    Uses the ``%qoder_env`` session (settings, login, clients) when the extension is loaded, else
+    the environment variables; the result goes into ``variable`` (default: the ``variable``
+    setting) in the notebook's namespace.
     """
-    from .magics import current_magics
+    from IPython import get_ipython
 
     if isinstance(spec, Environment):
         spec = spec.to_spec()
     elif isinstance(spec, Mapping):
         spec = EnvironmentSpec.from_body(spec)
-    magics = current_magics()
-    if magics is not None:
-        return magics.open_form(spec, variable=variable)
-    from IPython import get_ipython
-
+    session = current() or Session()
     shell = get_ipython()
-    namespace = shell.user_ns if shell is not None else {}
-    return EnvironmentForm(spec, variable=variable or "env", namespace=namespace)
+    return EnvironmentForm(
+        spec,
+        variable=variable or session.settings.variable,
+        session=session,
+        namespace=shell.user_ns if shell is not None else {},
+    )

@@ -1,114 +1,65 @@
 """``%qoder_env`` and ``%%qoder_env``: thin adapters that parse, call the client, store the result
-in a variable and return it for display. Every rule lives below (spec, client); nothing here imports
-httpx or ipywidgets until a command needs them.
+in a variable and return it for display. Every rule lives below (spec, rules, client); the command
+line is parsed by :mod:`qoder_jupyter.magic_parser`; what is shown is rendered by
+:mod:`qoder_jupyter.display`. The form is opened through the ``open_form`` callable the extension
+passes in, so this module never imports the forms (nor, until a command needs them, httpx).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import html
 import itertools
 import json
-import shlex
 import sys
-import textwrap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
+from . import magic_parser
 from .credentials import Token
+from .display import RequestPreview, SettingsReport
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
-from .session import Session
+from .session import Session, current, set_current
 from .settings import QoderEnv
-from .spec import (
-    EnvironmentSpec,
-    RaisingArgumentParser,
-    add_spec_arguments,
-    curl_command,
-    namespace_values,
-)
+from .spec import CONFIG_TRAITS, EnvironmentSpec, read_body
+from .update import EnvironmentUpdate
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .client import Environments
-    from .forms import EnvironmentForm
 
-__all__ = ["QoderEnvMagics", "RequestPreview", "register", "unregister"]
+__all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
 
 T = TypeVar("T")
 
+#: Opens the form for a spec, its result going into the named variable (None: the default one).
+OpenForm = Callable[[EnvironmentSpec, "str | None"], Any]
+
 #: Results a default variable may be overwritten with silently (anything else is warned about).
 _OURS = (Environment, EnvironmentPage, DeletedEnvironment, EnvironmentSpec)
-_CONFIG_TRAITS = (
-    "networking",
-    "allowed_hosts",
-    "allow_package_managers",
-    "apt",
-    "pip",
-    "npm",
-    "setup_script",
-)
-
-_EXAMPLES = {
-    "create": """examples:
-  %qoder_env                       (opens the form)
-  %qoder_env create --name doc-test-env --network limited --apt curl
-  %qoder_env create --form --from env   (the form, prefilled with a copy of env)
-  %qoder_env create --name ds --network allowlist --allow-host pypi.org files.pythonhosted.org \\
-      --allow-package-managers --pip "pandas>=2" numpy --meta team=data -o ds
-  %qoder_env create --from base_spec --name copy-of-base --dry-run
-  %qoder_env create --from environment.json""",
-    "list": """examples:
-  %qoder_env list
-  %qoder_env list --all --limit 50 -o everything""",
-    "get": """examples:
-  %qoder_env get env_019e3bb39b6774d8878cd0b9d237574b -o env
-  %qoder_env get env              (refetch the environment stored in the variable env)""",
-    "update": """examples:
-  %qoder_env update env_019e… --description "for the Q3 study" --meta owner=ana
-  %qoder_env update env_019e… --unset-meta owner
-  %qoder_env update env_019e… --pip "pandas>=2" scipy   (replaces the pip list)""",
-    "archive": "example:\n  %qoder_env archive env_019e3bb39b6774d8878cd0b9d237574b",
-    "delete": "example:\n  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b",
-    "config": "example:\n  %qoder_env config\n  %config QoderEnv.base_url = 'http://127.0.0.1:8765/api/v1/cloud'",
-    "login": "example:\n  %qoder_env login",
-}
-
-_DESCRIPTIONS = {
-    "create": "Create an environment (the default command when the line starts with a flag). "
-    "With %%qoder_env the cell holds the request body as JSON (or YAML); flags override it.",
-    "list": "List environments, newest first (all of them unless --limit).",
-    "get": "Fetch one environment.",
-    "update": "Change an environment: name, description, metadata (--meta sets, --unset-meta "
-    "removes), or config flags (the other config fields are kept). With %%qoder_env the cell "
-    "holds the update body as JSON (or YAML).",
-    "archive": "Archive an environment: it can host no new sessions (there is no unarchive).",
-    "delete": "Delete an environment.",
-    "config": "Show every setting, its value and where it came from, and whether a token is set.",
-    "login": "Ask for a token with a hidden prompt and keep it in memory for this session only.",
-}
 
 
-class _HelpRequested(Exception):
-    def __init__(self, text: str) -> None:
-        self.text = text
+def _no_form(spec: EnvironmentSpec, variable: str | None) -> Any:
+    raise ValidationError(
+        [Problem("--form", "The form is not available here: load it with %load_ext qoder_jupyter.")]
+    )
 
 
 @magics_class
 class QoderEnvMagics(Magics):
     """The ``%qoder_env`` / ``%%qoder_env`` magics; settings are :class:`QoderEnv` traits."""
 
-    def __init__(self, shell: InteractiveShell) -> None:
+    def __init__(self, shell: InteractiveShell, *, open_form: OpenForm = _no_form) -> None:
         super().__init__(shell)
         self.settings = QoderEnv(parent=shell)
         self.session = Session(self.settings)
-        self._parsers = _build_parsers()
+        self._open_form = open_form
+        self._parsers = magic_parser.build_parsers()
 
     @line_cell_magic
     @no_var_expand
@@ -116,40 +67,11 @@ class QoderEnvMagics(Magics):
         """Create and manage Qoder cloud environments. ``%qoder_env --help`` lists the commands;
         ``%qoder_env COMMAND --help`` explains one."""
         try:
-            command, namespace = self._parse(line)
-        except _HelpRequested as request:
+            command, namespace = magic_parser.parse(self._parsers, line)
+        except magic_parser.HelpRequested as request:
             print(request.text)
             return None
         return self._handlers()[command](namespace, cell)
-
-    # --- parsing ---------------------------------------------------------------------------------
-
-    def _parse(self, line: str) -> tuple[str, argparse.Namespace]:
-        words = _split(line)
-        if not words:
-            words = ["--form"]  # %qoder_env alone opens the form
-        if words[0] in ("help", "-h", "--help"):
-            raise _HelpRequested(self._help(words[1:2]))
-        command = "create" if words[0].startswith("-") else words.pop(0)
-        if command not in self._parsers:
-            known = ", ".join(self._parsers)
-            raise ValidationError(
-                [Problem("magic", f"Unknown command {command!r}: use one of {known}.")]
-            )
-        if "-h" in words or "--help" in words:
-            raise _HelpRequested(self._parsers[command].format_help())
-        return command, self._parsers[command].parse_args(words)
-
-    def _help(self, topic: list[str]) -> str:
-        if topic and topic[0] in self._parsers:
-            return self._parsers[topic[0]].format_help()
-        lines = ["%qoder_env COMMAND [options] — create and manage Qoder cloud environments", ""]
-        for name in self._parsers:
-            lines += textwrap.wrap(
-                _DESCRIPTIONS[name], 88, initial_indent=f"  {name:<9}", subsequent_indent=" " * 11
-            )
-        lines += ["", "%qoder_env COMMAND --help explains one command, with examples."]
-        return "\n".join(lines)
 
     def _handlers(self) -> dict[str, Callable[[argparse.Namespace, str | None], Any]]:
         return {
@@ -167,13 +89,12 @@ class QoderEnvMagics(Magics):
 
     def _create(self, args: argparse.Namespace, cell: str | None) -> Any:
         spec = self._starting_spec(args.source, cell)
-        _lay_over(spec, namespace_values(args))
+        _lay_over(spec, magic_parser.spec_values(args))
         if args.form:
-            return self.open_form(spec, variable=args.out)
-        spec.validate()
-        base_url = self.settings.effective_base_url().value
+            return self._open_form(spec, args.out)
         if args.dry_run:
-            return RequestPreview.for_create(spec, base_url)
+            url = f"{self.session.base_url}/environments"
+            return RequestPreview("POST", url, spec.to_body(), spec.to_magic())
         environment = self._environments().create(spec, idempotency_key=args.idempotency_key)
         return self._store(self._out(args), environment)
 
@@ -193,23 +114,22 @@ class QoderEnvMagics(Magics):
         return self._store(self._out(args), environment)
 
     def _update(self, args: argparse.Namespace, cell: str | None) -> Any:
-        changes = _update_changes(args, cell)
-        config_flags = {k: v for k, v in namespace_values(args).items() if k in _CONFIG_TRAITS}
+        env_id = self._id(args.id)
+        flags = magic_parser.spec_values(args)
+        changes = _update_changes(args, flags, cell)
+        config_flags = {k: v for k, v in flags.items() if k in CONFIG_TRAITS}
         if config_flags:  # a sent config replaces the stored one: start from the full config
             if "config" in changes:
-                base = EnvironmentSpec.from_body({"name": "-", "config": changes["config"]})
+                base = EnvironmentSpec(**read_body({"config": changes["config"]}))
             else:
-                base = self._environments().retrieve(self._id(args.id)).to_spec()
+                base = self._environments().retrieve(env_id).to_spec()
             _lay_over(base, config_flags)
             changes["config"] = base
+        update = EnvironmentUpdate(**changes)
         if args.dry_run:
-            from ._core import update_body  # the core loads on first use, not at %load_ext
-
-            body = update_body(**{k: changes.get(k) for k in _UPDATE_FIELDS})
-            return RequestPreview.for_update(
-                self._id(args.id), body, self.settings.effective_base_url().value
-            )
-        environment = self._environments().update(self._id(args.id), **changes)
+            url = f"{self.session.base_url}/environments/{env_id}"
+            return RequestPreview("POST", url, update.to_body())
+        environment = self._environments().update(env_id, update)
         return self._store(self._out(args), environment)
 
     def _archive(self, args: argparse.Namespace, cell: str | None) -> Environment:
@@ -249,18 +169,6 @@ class QoderEnvMagics(Magics):
 
     def _environments(self) -> Environments:
         return self.session.environments()
-
-    def open_form(self, spec: EnvironmentSpec | None, *, variable: str | None) -> EnvironmentForm:
-        """The form, sharing this session (settings, login, clients); the result lands in the
-        notebook's namespace."""
-        from .forms import EnvironmentForm
-
-        return EnvironmentForm(
-            spec,
-            variable=variable or self.settings.variable,
-            session=self.session,
-            namespace=self._user_ns(),
-        )
 
     def close(self) -> None:
         self.session.close()
@@ -334,26 +242,14 @@ class QoderEnvMagics(Magics):
         return value
 
 
-_UPDATE_FIELDS = ("name", "description", "config", "metadata")
-
-
-def _update_changes(args: argparse.Namespace, cell: str | None) -> dict[str, Any]:
-    """The update's name/description/metadata changes from the cell body and the flags."""
+def _update_changes(
+    args: argparse.Namespace, flags: Mapping[str, Any], cell: str | None
+) -> dict[str, Any]:
+    """The update's fields from the cell body and the flags (config flags are laid over later)."""
     changes: dict[str, Any] = {}
     if cell and cell.strip():
-        body = _read_body(cell, "the cell")
-        unknown = sorted(set(body) - set(_UPDATE_FIELDS))
-        if unknown:
-            raise ValidationError(
-                [
-                    Problem(
-                        key, f"Unknown field {key!r}: an update takes {', '.join(_UPDATE_FIELDS)}."
-                    )
-                    for key in unknown
-                ]
-            )
-        changes.update(body)
-    flags = namespace_values(args)
+        written = EnvironmentUpdate.from_body(_read_body(cell, "the cell"))
+        changes = {k: v for k, v in vars(written).items() if v is not None}
     changes.update({k: flags[k] for k in ("name", "description") if k in flags})
     metadata = dict(changes.get("metadata") or {})
     metadata.update(flags.get("metadata", {}))
@@ -409,15 +305,6 @@ def _read_yaml(text: str, where: str, json_error: json.JSONDecodeError) -> Any:
         ) from None
 
 
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError as error:
-        raise ValidationError(
-            [Problem("magic", f"The line cannot be split into words ({error}): close every quote.")]
-        ) from None
-
-
 def _no_cell(cell: str | None, command: str) -> None:
     if cell and cell.strip():
         raise ValidationError(
@@ -429,182 +316,16 @@ def _no_cell(cell: str | None, command: str) -> None:
         )
 
 
-def _build_parsers() -> dict[str, argparse.ArgumentParser]:
-    parsers: dict[str, argparse.ArgumentParser] = {}
-    for command in _DESCRIPTIONS:
-        parser = RaisingArgumentParser(
-            prog=f"%qoder_env {command}",
-            description=_DESCRIPTIONS[command],
-            epilog=_EXAMPLES[command],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            add_help=False,
-            allow_abbrev=False,
-        )
-        if command in ("get", "update", "archive", "delete"):
-            parser.add_argument(
-                "id", metavar="ID", help="an environment id (env_…), or a variable holding one"
-            )
-        if command in ("create", "update"):
-            add_spec_arguments(parser, require_name=False)
-            parser.add_argument(
-                "--dry-run",
-                action="store_true",
-                help="show the request (JSON body, curl, magic line) and send nothing",
-            )
-        if command == "create":
-            parser.add_argument(
-                "--form",
-                action="store_true",
-                help="open the form, prefilled from the other flags (as %%qoder_env alone does)",
-            )
-            parser.add_argument(
-                "--from",
-                dest="source",
-                metavar="VAR|FILE",
-                help="start from a spec/Environment/dict variable or a .json/.yaml file",
-            )
-            parser.add_argument(
-                "--idempotency-key",
-                metavar="KEY",
-                help="reuse the key of a create whose outcome was unknown (never creates twice)",
-            )
-        if command == "update":
-            parser.add_argument(
-                "--unset-meta",
-                nargs="+",
-                action="extend",
-                metavar="KEY",
-                help="remove these metadata keys",
-            )
-        if command == "list":
-            parser.add_argument("--all", action="store_true", help="include archived ones")
-            parser.add_argument("--limit", type=_positive_int, help="at most this many")
-        if command not in ("config", "login"):
-            parser.add_argument(
-                "-o",
-                "--out",
-                metavar="VAR",
-                type=_identifier,
-                help="the variable that receives the result",
-            )
-        parsers[command] = parser
-    return parsers
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
-def _identifier(text: str) -> str:
-    if not text.isidentifier():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a valid Python variable name")
-    return text
-
-
-# --- what the commands that do not return an environment display ---------------------------------
-
-
-@dataclass(frozen=True)
-class RequestPreview:
-    """What ``--dry-run`` shows: the exact request, as JSON, as curl and as a magic line."""
-
-    method: str
-    url: str
-    body: dict[str, Any]
-    magic: str = ""
-
-    @classmethod
-    def for_create(cls, spec: EnvironmentSpec, base_url: str) -> RequestPreview:
-        return cls("POST", f"{base_url}/environments", spec.to_body(), spec.to_magic())
-
-    @classmethod
-    def for_update(cls, env_id: str, body: dict[str, Any], base_url: str) -> RequestPreview:
-        return cls("POST", f"{base_url}/environments/{env_id}", body)
-
-    @property
-    def curl(self) -> str:
-        return curl_command(self.method, self.url, self.body)
-
-    def _sections(self) -> list[tuple[str, str, str]]:
-        sections = [
-            (
-                f"{self.method} {self.url} (nothing was sent)",
-                "json",
-                json.dumps(self.body, indent=2, ensure_ascii=False),
-            ),
-            ("As curl", "bash", self.curl),
-        ]
-        if self.magic:
-            sections.append(("As a magic line", "", self.magic))
-        return sections
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        sections = self._sections()
-        text = "\n\n".join(f"{title}:\n{body}" for title, _, body in sections)
-        markdown = "\n\n".join(
-            f"**{title}**\n\n```{lang}\n{body}\n```" for title, lang, body in sections
-        )
-        page = "".join(
-            f"<p><strong>{html.escape(title)}</strong></p><pre>{html.escape(body)}</pre>"
-            for title, _, body in sections
-        )
-        from .display import for_display
-
-        bundle = {
-            "text/plain": text,
-            "text/markdown": markdown,
-            "text/html": f'<div class="qoder-preview">{page}</div>',
-            "application/json": {"method": self.method, "url": self.url, "body": self.body},
-        }
-        return for_display(bundle, include, "application/vnd.qoder.request+json")
-
-    def __repr__(self) -> str:
-        return str(self._repr_mimebundle_()["text/plain"])
-
-
-@dataclass(frozen=True)
-class SettingsReport:
-    """What ``%qoder_env config`` shows: each setting, its value and its source."""
-
-    rows: list[tuple[str, str, str]]
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        width = max(len(name) for name, _, _ in self.rows)
-        text = "\n".join(
-            f"{name:<{width}}  {value}" + (f"  ({source})" if source else "")
-            for name, value, source in self.rows
-        )
-        cells = "".join(
-            f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(value)}</td>"
-            f"<td>{html.escape(source)}</td></tr>"
-            for name, value, source in self.rows
-        )
-        table = f"<table><tr><th>setting</th><th>value</th><th>source</th></tr>{cells}</table>"
-        return {"text/plain": text, "text/html": table}
-
-    def __repr__(self) -> str:
-        return str(self._repr_mimebundle_()["text/plain"])
-
-
 # --- the extension's entry points ----------------------------------------------------------------
 
 
-def current_magics() -> QoderEnvMagics | None:
-    """The magics of the running IPython, when the extension is loaded."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    found = shell.magics_manager.registry.get(QoderEnvMagics.__name__) if shell else None
-    return found if isinstance(found, QoderEnvMagics) else None
-
-
-def register(shell: InteractiveShell) -> QoderEnvMagics:
-    magics = QoderEnvMagics(shell)
+def register(shell: InteractiveShell, *, open_form: OpenForm = _no_form) -> QoderEnvMagics:
+    """Add the magics to ``shell`` and make their session the current one."""
+    magics = QoderEnvMagics(shell, open_form=open_form)
     shell.register_magics(magics)
     configurables = cast(list[Any], shell.configurables)
     configurables.append(magics.settings)  # so %config QoderEnv.x = ... reaches it
+    set_current(magics.session)
     return magics
 
 
@@ -613,6 +334,8 @@ def unregister(shell: InteractiveShell) -> None:
     for kind in ("line", "cell"):
         shell.magics_manager.magics[kind].pop("qoder_env", None)
     if isinstance(magics, QoderEnvMagics):
+        if current() is magics.session:
+            set_current(None)
         magics.close()
         configurables = cast(list[Any], shell.configurables)
         if magics.settings in configurables:

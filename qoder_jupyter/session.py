@@ -1,8 +1,10 @@
 """``Session``: the settings, this kernel's login, and the clients made from them.
 
 The magics and the form share one session, so a ``%qoder_env login`` or a ``%config`` change applies
-to both. Clients are made on first use (httpx is imported then, not before) and remade when the
-settings, the token or, for the async client, the event loop change.
+to both. Loading the extension makes its session the current one (:func:`current`), which is how
+the form finds it: the two adapters are peers and neither imports the other. Clients are made on
+first use (httpx is imported then, not before) and remade when the settings, the token or, for the
+async client, the event loop change.
 """
 
 from __future__ import annotations
@@ -15,7 +17,20 @@ from .settings import QoderEnv
 if TYPE_CHECKING:
     from .client import AsyncClient, AsyncEnvironments, Client, Environments
 
-__all__ = ["Session"]
+__all__ = ["Session", "current", "set_current"]
+
+_current: Session | None = None
+
+
+def current() -> Session | None:
+    """The session of the loaded extension (``%load_ext qoder_jupyter``), or None."""
+    return _current
+
+
+def set_current(session: Session | None) -> None:
+    """Make ``session`` the current one (None when the extension is unloaded)."""
+    global _current
+    _current = session
 
 
 class Session:
@@ -73,12 +88,11 @@ class Session:
         )
 
     def _client_options(self) -> dict[str, Any]:
-        import httpx
-
         settings = self.settings
         return {
             "base_url": self.base_url,
             "token": self.token(),
-            "timeout": httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            "timeout": settings.timeout,
+            "connect_timeout": settings.connect_timeout,
             "max_retries": settings.max_retries,
         }

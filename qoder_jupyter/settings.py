@@ -8,14 +8,13 @@ that holds it is, so no config file, ``%config`` listing or saved notebook can e
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from traitlets import Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-from .credentials import BASE_URL_VARIABLES, DEFAULT_BASE_URL, TOKEN_VARIABLES, Token
+from .credentials import DEFAULT_BASE_URL, TOKEN_VARIABLES, Token, find_base_url, find_token
 from .errors import MissingTokenError
 
 __all__ = ["QoderEnv", "Setting"]
@@ -70,24 +69,15 @@ class QoderEnv(Configurable):
 
     def find_token(self, environ: Mapping[str, str] | None = None) -> tuple[Token, str]:
         """The token from the environment and the variable it came from."""
-        environ = os.environ if environ is None else environ
-        for name in self.token_variables():
-            if environ.get(name, "").strip():
-                return Token(environ[name]), name
-        names = " or ".join(self.token_variables())
-        raise MissingTokenError(
-            f"No Qoder token: {names} is not set.",
-            hint=f"Run %qoder_env login, or set {self.token_env} before starting Jupyter.",
-        )
+        try:
+            return find_token(self.token_variables(), environ)
+        except MissingTokenError as error:
+            error.hint = f"Run %qoder_env login, or set {self.token_env} before starting Jupyter."
+            raise
 
     def effective_base_url(self, environ: Mapping[str, str] | None = None) -> Setting:
-        environ = os.environ if environ is None else environ
-        if self.base_url.strip():
-            return Setting("base_url", self.base_url.strip().rstrip("/"), self._source("base_url"))
-        for name in BASE_URL_VARIABLES:
-            if environ.get(name, "").strip():
-                return Setting("base_url", environ[name].strip().rstrip("/"), f"${name}")
-        return Setting("base_url", DEFAULT_BASE_URL, "default")
+        url, source = find_base_url(self.base_url, environ)
+        return Setting("base_url", url, self._source("base_url") if source == "given" else source)
 
     def report(self) -> list[Setting]:
         """Every setting with its effective value and where it came from."""

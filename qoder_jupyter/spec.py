@@ -2,73 +2,52 @@
 
 The form links its widgets to the spec's traits, the ``%qoder_env create`` magic parses its flags
 into it, and the request body, the curl command and the magic line are all views of it. Traitlets
-enforce only types; every *rule* of the contract is reported by :meth:`EnvironmentSpec.problems`, so
-a form or a magic can hold a bad value and show what is wrong with it.
+enforce only types; every *rule* of the contract lives in :mod:`qoder_jupyter.rules` and is
+reported by :meth:`EnvironmentSpec.problems`, so a form or a magic can hold a bad value and show
+what is wrong with it.
 
-One table, ``_FIELDS``, says where each trait lives in the body and which flag sets it: it drives
-the body, ``from_body``, ``field_problems``, the magic line and its parser.
+One table, ``FIELDS``, says where each trait lives in the body and which flag sets it: it drives
+the body, reading a body back, grouping problems by field, the magic line and the magic's parser.
+A dict body is read and checked against the same table and rules without building a spec
+(:func:`check_body`), which keeps a create from Python as cheap as posting the dict.
 
 Only the standard library and traitlets are imported here (see ``design.md``).
 """
 
 from __future__ import annotations
 
-import argparse
-import functools
 import json
-import re
 import shlex
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from traitlets import Bool, Dict, HasTraits, List, Unicode
 
+from . import rules
+from ._text import safe_repr
 from .credentials import DEFAULT_BASE_URL
 from .errors import Problem, ValidationError
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "MAX_HOST_LENGTH",
-    "MAX_LABEL_LENGTH",
-    "MAX_METADATA_KEYS",
-    "MAX_METADATA_KEY_LENGTH",
-    "MAX_METADATA_VALUE_LENGTH",
-    "MAX_NAME_LENGTH",
-    "MAX_SETUP_SCRIPT_BYTES",
-    "NETWORKING_TYPES",
+    "CONFIG_TRAITS",
+    "FIELDS",
+    "MAGIC_PREFIX",
+    "TRAITS",
     "EnvironmentSpec",
-    "RaisingArgumentParser",
-    "add_spec_arguments",
-    "build_create_parser",
+    "Field",
+    "body_from_values",
+    "check_body",
     "curl_command",
-    "namespace_values",
-    "parse_line",
-    "spec_from_namespace",
+    "read_body",
+    "with_defaults",
 ]
 
-#: The accepted ``config.networking.type`` values; "allowed_hosts" is another doc's spelling of
-#: "allowlist" and is sent as written.
-NETWORKING_TYPES = ("unrestricted", "limited", "allowlist", "allowed_hosts")
-_ALLOWLIST_TYPES = ("allowlist", "allowed_hosts")
-_PACKAGE_MANAGERS = ("apt", "pip", "npm")
-# Package kinds newer SDKs know but the service does not install; this client refuses them.
-_UNSUPPORTED_PACKAGE_MANAGERS = ("cargo", "gem", "go")
-
-MAX_NAME_LENGTH = 255
-MAX_METADATA_KEYS = 16
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_VALUE_LENGTH = 512
-MAX_SETUP_SCRIPT_BYTES = 64 * 1024
-MAX_HOST_LENGTH = 253
-MAX_LABEL_LENGTH = 63
-
-_MAGIC_PREFIX = "%qoder_env create"
+MAGIC_PREFIX = "%qoder_env create"
 
 
 @dataclass(frozen=True)
-class _Field:
+class Field:
     """One trait: where it lives in the body and which ``%qoder_env create`` flag sets it."""
 
     trait: str
@@ -83,37 +62,39 @@ class _Field:
         return ".".join(self.path)
 
 
-# Flag order is the order of the magic line; body key order comes from `_body`'s skeleton.
-_FIELDS: tuple[_Field, ...] = (
-    _Field("name", ("name",), "text", "--name", "NAME", always=True),
-    _Field("description", ("description",), "text", "--description", "TEXT"),
-    _Field(
+# Flag order is the order of the magic line; body key order comes from `body_from_values`.
+FIELDS: tuple[Field, ...] = (
+    Field("name", ("name",), "text", "--name", "NAME", always=True),
+    Field("description", ("description",), "text", "--description", "TEXT"),
+    Field(
         "networking",
         ("config", "networking", "type"),
         "text",
         "--network",
-        "{" + ",".join(NETWORKING_TYPES) + "}",
+        "{" + ",".join(rules.NETWORKING_TYPES) + "}",
     ),
-    _Field(
+    Field(
         "allowed_hosts", ("config", "networking", "allowed_hosts"), "list", "--allow-host", "HOST"
     ),
-    _Field(
+    Field(
         "allow_package_managers",
         ("config", "networking", "allow_package_managers"),
         "flag",
         "--allow-package-managers",
     ),
-    *(_Field(m, ("config", "packages", m), "list", f"--{m}", "PKG") for m in _PACKAGE_MANAGERS),
-    _Field("metadata", ("metadata",), "map", "--meta", "KEY=VALUE"),
-    _Field("setup_script", ("config", "setup_script"), "text", "--setup-script", "TEXT"),
+    *(Field(m, ("config", "packages", m), "list", f"--{m}", "PKG") for m in rules.PACKAGE_MANAGERS),
+    Field("metadata", ("metadata",), "map", "--meta", "KEY=VALUE"),
+    Field("setup_script", ("config", "setup_script"), "text", "--setup-script", "TEXT"),
 )
-_TRAITS = tuple(field.trait for field in _FIELDS)
+TRAITS = tuple(field.trait for field in FIELDS)
+#: The traits inside ``config``: an update that sends any of them sends the whole config.
+CONFIG_TRAITS = tuple(field.trait for field in FIELDS if field.path[0] == "config")
 
 
 def _object_keys() -> dict[str, tuple[str, ...]]:
     """The keys each object of the body may hold, keyed by the object's dotted path."""
     keys: dict[str, list[str]] = {"": [], "config": ["type"]}
-    for field in _FIELDS:
+    for field in FIELDS:
         for depth, key in enumerate(field.path):
             known = keys.setdefault(".".join(field.path[:depth]), [])
             if key not in known:
@@ -144,25 +125,20 @@ class EnvironmentSpec(HasTraits):
     setup_script = Unicode("", help="A bash script run after package installs (at most 64 KB).")
 
     def __init__(self, **kwargs: Any) -> None:
-        unknown = sorted(set(kwargs) - set(_TRAITS))
+        unknown = sorted(set(kwargs) - set(TRAITS))
         if unknown:  # HasTraits would only warn and drop them
-            raise TypeError(
-                f"Unknown EnvironmentSpec field(s) {unknown}: use {', '.join(_TRAITS)}."
-            )
+            raise TypeError(f"Unknown EnvironmentSpec field(s) {unknown}: use {', '.join(TRAITS)}.")
         super().__init__(**kwargs)
+
+    def values(self) -> dict[str, Any]:
+        """Every trait's value, by trait name (the lists and dict are the spec's own)."""
+        return {trait: getattr(self, trait) for trait in TRAITS}
 
     # --- validation -------------------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
         """Every rule the spec breaks, in body order; empty when it can be sent. Never raises."""
-        return [
-            *_name_problems(self.name),
-            *_networking_problems(self.networking, self.allowed_hosts),
-            *_host_problems(self.allowed_hosts),
-            *(p for m in _PACKAGE_MANAGERS for p in _package_problems(m, getattr(self, m))),
-            *_setup_script_problems(self.setup_script),
-            *_metadata_problems(self.metadata),
-        ]
+        return rules.problems(self.values())
 
     @property
     def is_valid(self) -> bool:
@@ -174,10 +150,11 @@ class EnvironmentSpec(HasTraits):
         if problems:
             raise ValidationError(problems)
 
-    def field_problems(self) -> dict[str, list[str]]:
-        """Problem messages grouped by trait (every trait present), for a form's inline errors."""
-        grouped: dict[str, list[str]] = {trait: [] for trait in _TRAITS}
-        for problem in self.problems():
+    def field_problems(self, problems: Sequence[Problem] | None = None) -> dict[str, list[str]]:
+        """Problem messages grouped by trait (every trait present), for a form's inline errors;
+        pass ``problems`` when they are already known, to check the spec only once."""
+        grouped: dict[str, list[str]] = {trait: [] for trait in TRAITS}
+        for problem in self.problems() if problems is None else problems:
             grouped[_trait_of(problem.field)].append(problem.message)
         return grouped
 
@@ -186,25 +163,11 @@ class EnvironmentSpec(HasTraits):
     def to_body(self) -> dict[str, Any]:
         """The exact request body: only what differs from the service's defaults."""
         self.validate()
-        return self._body()
+        return self.body()
 
-    def _body(self) -> dict[str, Any]:
-        # The skeleton fixes the seed's key order; nested objects appear only when something in
-        # them is sent, in `_FIELDS` order.
-        body: dict[str, Any] = {
-            "name": None,
-            "description": None,
-            "config": {"type": "cloud"},
-            "metadata": None,
-        }
-        for field in _FIELDS:
-            value = getattr(self, field.trait)
-            if field.always or value != _default(field):
-                node = body
-                for key in field.path[:-1]:
-                    node = node.setdefault(key, {})
-                node[field.path[-1]] = _copied(value)
-        return {key: value for key, value in body.items() if value is not None}
+    def body(self) -> dict[str, Any]:
+        """The body as :meth:`to_body` builds it, but not checked: it may break rules."""
+        return body_from_values(self.values())
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> EnvironmentSpec:
@@ -216,21 +179,7 @@ class EnvironmentSpec(HasTraits):
         non-string metadata value) are kept, so the user can see them and fix them; ``problems()``
         reports them.
         """
-        if not isinstance(body, Mapping):
-            raise ValidationError(
-                [Problem("body", f"The body is {_kind(body)}: it must be a JSON object.")]
-            )
-        problems = _structure_problems(body)
-        values: dict[str, Any] = {}
-        for field in _FIELDS:
-            found, raw = _lookup(body, field.path)
-            if found:
-                value = _read_value(field, raw, problems)
-                if value is not None:
-                    values[field.trait] = value
-        if problems:
-            raise ValidationError(problems)
-        return cls(**values)
+        return cls(**read_body(body))
 
     def to_curl(self, base_url: str = DEFAULT_BASE_URL) -> str:
         """The seed's curl command for this request; the token stays the literal ``$QODER_PAT``."""
@@ -240,10 +189,10 @@ class EnvironmentSpec(HasTraits):
 
     def to_magic(self) -> str:
         """The canonical ``%qoder_env create`` line. Not validated: it is input, like the form."""
-        words = [_MAGIC_PREFIX]
-        for field in _FIELDS:
+        words = [MAGIC_PREFIX]
+        for field in FIELDS:
             value = getattr(self, field.trait)
-            if not (field.always or value != _default(field)):
+            if not (field.always or value != _DEFAULTS[field.trait]):
                 continue
             if field.kind == "flag":
                 words.append(field.flag)
@@ -252,35 +201,32 @@ class EnvironmentSpec(HasTraits):
             elif field.kind == "list":
                 words.append(_flag_values(field.flag, value))
             else:
-                items = [f"{_text(k)}={_text(v)}" for k, v in value.items()]
+                items = [f"{rules.typed_text(k)}={rules.typed_text(v)}" for k, v in value.items()]
                 words.append(_flag_values(field.flag, items))
         return " ".join(words)
-
-    @classmethod
-    def from_magic(cls, line: str) -> EnvironmentSpec:
-        """Parse a ``%qoder_env create`` line (the prefix is optional).
-
-        Raises :class:`ValidationError` when the line cannot be parsed; values that parse but break
-        a rule are kept, as in :meth:`from_body`.
-        """
-        return spec_from_namespace(parse_line(_create_parser(), line))
 
     # --- value semantics --------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EnvironmentSpec):
             return NotImplemented
-        return all(getattr(self, trait) == getattr(other, trait) for trait in _TRAITS)
+        return self.values() == other.values()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def copy(self) -> EnvironmentSpec:
         """An equal, independent spec (its lists and dict are new ones)."""
-        return type(self)(**{trait: _copied(getattr(self, trait)) for trait in _TRAITS})
+        return type(self)(**{trait: _copied(value) for trait, value in self.values().items()})
 
     def __repr__(self) -> str:
         # Body-like and never validated, so an invalid spec shows what is wrong with it.
-        return f"{type(self).__name__}.from_body({_safe_repr(self._body())})"
+        return f"{type(self).__name__}.from_body({safe_repr(self.body())})"
+
+
+#: Each trait's default, the value a body leaves out (never mutated: bodies get copies).
+_DEFAULTS: dict[str, Any] = {
+    trait: EnvironmentSpec.class_traits()[trait].default() for trait in TRAITS
+}
 
 
 def _copied(value: Any) -> Any:
@@ -288,259 +234,71 @@ def _copied(value: Any) -> Any:
     return value.copy() if isinstance(value, (list, dict)) else value
 
 
-def _default(field: _Field) -> Any:
-    return EnvironmentSpec.class_traits()[field.trait].default()
-
-
 def _trait_of(path: str) -> str:
     """The trait a problem's field path belongs to."""
-    for field in _FIELDS:  # no field's path is a prefix of another's
+    for field in FIELDS:  # no field's path is a prefix of another's
         if path == field.dotted or path.startswith((field.dotted + "[", field.dotted + ".")):
             return field.trait
     raise LookupError(f"No trait owns the problem field {path!r}.")
 
 
-# --- rules ------------------------------------------------------------------------------------
+# --- bodies: values to a body, a body to values ------------------------------------------------
 
 
-def _clip(text: str, limit: int = 60) -> str:
-    """``repr`` of a value short enough for a message."""
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+def body_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body for trait values (absent traits are at their defaults), not checked."""
+    # The skeleton fixes the seed's key order; nested objects appear only when something in them
+    # is sent, in `FIELDS` order.
+    body: dict[str, Any] = {
+        "name": None,
+        "description": None,
+        "config": {"type": "cloud"},
+        "metadata": None,
+    }
+    for field in FIELDS:
+        value = values.get(field.trait, _DEFAULTS[field.trait])
+        if field.always or value != _DEFAULTS[field.trait]:
+            node = body
+            for key in field.path[:-1]:
+                node = node.setdefault(key, {})
+            node[field.path[-1]] = _copied(value)
+    return {key: value for key, value in body.items() if value is not None}
 
 
-def _name_problems(name: str) -> Iterator[Problem]:
-    if not name.strip():
-        yield Problem("name", "The name is empty: give the environment a name.")
-    elif len(name) > MAX_NAME_LENGTH:
-        yield Problem(
-            "name",
-            f"The name is {len(name)} characters long: shorten it to at most {MAX_NAME_LENGTH}.",
+def with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every absent trait at its default, as the rules expect them."""
+    return {**_DEFAULTS, **values}
+
+
+def check_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body to send for a dict body: read, checked by every rule, canonical (defaults
+    left out, keys in the seed's order). Raises :class:`ValidationError` listing every problem."""
+    values = with_defaults(read_body(body))
+    problems = rules.problems(values)
+    if problems:
+        raise ValidationError(problems)
+    return body_from_values(values)
+
+
+def read_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The trait values a request body holds (only the fields present), as
+    :meth:`EnvironmentSpec.from_body` describes; raises :class:`ValidationError` for what a spec
+    cannot hold."""
+    if not isinstance(body, Mapping):
+        raise ValidationError(
+            [Problem("body", f"The body is {rules.json_kind(body)}: it must be a JSON object.")]
         )
-
-
-def _networking_problems(networking: str | None, hosts: Sequence[str]) -> Iterator[Problem]:
-    path = "config.networking"
-    if networking is not None and networking not in NETWORKING_TYPES:
-        fixed = networking.strip().lower()
-        fix = (
-            f"write {fixed!r}"
-            if fixed in NETWORKING_TYPES
-            else "choose 'unrestricted', 'limited' or 'allowlist' (also spelled 'allowed_hosts'), "
-            "or leave it out for 'limited'"
-        )
-        yield Problem(f"{path}.type", f"{_clip(networking)} is not a networking type: {fix}.")
-    elif networking in _ALLOWLIST_TYPES and not hosts:
-        yield Problem(
-            f"{path}.allowed_hosts",
-            f"{networking!r} networking needs allowed hosts: add at least one host, or choose "
-            "'limited'.",
-        )
-    elif networking == "unrestricted" and hosts:
-        yield Problem(
-            f"{path}.allowed_hosts",
-            "Allowed hosts mean nothing with 'unrestricted' networking and the service rejects "
-            "them: remove them or choose 'allowlist'.",
-        )
-
-
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
-def _host_error(host: str) -> str | None:
-    """Why ``host`` is not a bare host name (``pypi.org``, ``*.example.com``); None if it is one.
-
-    RFC 1123 names: ASCII letters, digits and inner hyphens; labels of 1-63 characters; at most 253
-    in all; an optional leading ``*.`` wildcard. IPv4 addresses pass; IPv6 literals do not.
-    """
-    if "://" in host:
-        return "is a URL"
-    if any(char.isspace() for char in host):
-        return "contains whitespace"
-    if "@" in host:
-        return "contains a user name"
-    if any(char in host for char in "/?#"):
-        return "has a path"
-    if re.fullmatch(r"[^:]*:[0-9]*", host):
-        return "has a port (the allowlist is by host, not port)"
-    if ":" in host:
-        return "contains ':' (IPv6 addresses are not host names)"
-    if len(host) > MAX_HOST_LENGTH:
-        return f"is {len(host)} characters long (a host name has at most {MAX_HOST_LENGTH})"
-    if not host.isascii():
-        return "is not ASCII (a host is written in its IDNA 'xn--' form)"
-    name = host.removeprefix("*.")
-    if "*" in name:
-        return "has a misplaced '*' (only a leading '*.' wildcard is allowed)"
-    if name.endswith("."):
-        return "ends with a dot"
-    for label in name.split("."):
-        if not label:
-            return "has an empty label (two dots in a row, or a leading dot)"
-        if len(label) > MAX_LABEL_LENGTH:
-            return f"has a label of {len(label)} characters (at most {MAX_LABEL_LENGTH})"
-        if not _LABEL.fullmatch(label):
-            return f"has the label {_clip(label)}: use letters, digits and inner hyphens only"
-    return None
-
-
-def _suggest_host(host: str) -> str | None:
-    """The bare host name the user most likely meant, when one can be derived."""
-    text = "".join(host.split())
-    text = text.split("://", 1)[-1]
-    text = re.split(r"[/?#]", text, maxsplit=1)[0]
-    text = text.rpartition("@")[2]
-    text = re.sub(r":[0-9]*\Z", "", text).rstrip(".")
-    if not text.isascii():
-        try:
-            text = text.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    return text if text != host and _host_error(text) is None else None
-
-
-def _host_problems(hosts: Sequence[str]) -> Iterator[Problem]:
-    seen: dict[str, int] = {}
-    for index, host in enumerate(hosts):
-        path = f"config.networking.allowed_hosts[{index}]"
-        if not host.strip():
-            yield Problem(path, "The host is empty: remove it or write a host such as 'pypi.org'.")
-            continue
-        error = _host_error(host)
-        if error is not None:
-            fix = _suggest_host(host)
-            hint = (
-                f"write the bare host name {fix!r}"
-                if fix
-                else "write a bare host name such as 'pypi.org' or '*.example.com'"
-            )
-            yield Problem(path, f"{_clip(host)} {error}: {hint}.")
-        elif host.lower() in seen:
-            first = seen[host.lower()]
-            yield Problem(path, f"{host!r} is already listed at [{first}]: remove this one.")
-        else:
-            seen[host.lower()] = index
-
-
-def _package_problems(manager: str, specs: Sequence[str]) -> Iterator[Problem]:
-    for index, spec in enumerate(specs):
-        message = _package_error(manager, spec)
-        if message is not None:
-            yield Problem(f"config.packages.{manager}[{index}]", message)
-
-
-def _package_error(manager: str, spec: str) -> str | None:
-    if not spec.strip():
-        return f"An empty {manager} package: remove it or name a package."
-    if spec.splitlines() != [spec]:  # any line break, even a trailing one
-        return f"{_clip(spec)} contains a line break: put each package in its own entry."
-    if any(unicodedata.category(char) == "Cc" for char in spec):
-        return f"{_clip(spec)} contains a control character: remove it."
-    if spec != spec.strip():
-        return f"{_clip(spec)} has surrounding spaces: write {spec.strip()!r}."
-    if spec.startswith("-"):
-        # Passed on the installer's command line, it would be read as an option.
-        bare = spec.lstrip("-")
-        fix = f"write {bare!r}" if bare else "write a package name"
-        return f"{_clip(spec)} starts with '-', so {manager} would read it as an option: {fix}."
-    return None
-
-
-def _setup_script_problems(script: str) -> Iterator[Problem]:
-    size = len(script.encode("utf-8", "surrogatepass"))
-    if size > MAX_SETUP_SCRIPT_BYTES:
-        yield Problem(
-            "config.setup_script",
-            f"The setup script is {size:,} bytes: keep it within 64 KB ({MAX_SETUP_SCRIPT_BYTES:,} "
-            "bytes), e.g. by having it download a longer script.",
-        )
-
-
-def _metadata_problems(metadata: Mapping[Any, Any]) -> Iterator[Problem]:
-    if len(metadata) > MAX_METADATA_KEYS:
-        extra = len(metadata) - MAX_METADATA_KEYS
-        yield Problem(
-            "metadata",
-            f"There are {len(metadata)} metadata keys: remove {extra}; at most "
-            f"{MAX_METADATA_KEYS} are allowed.",
-        )
-    for key, value in metadata.items():
-        path = f"metadata[{_safe_repr(key)}]"
-        for message in (_metadata_key_error(key), _metadata_value_error(value)):
-            if message is not None:
-                yield Problem(path, message)
-
-
-def _metadata_key_error(key: object) -> str | None:
-    if not isinstance(key, str):
-        return f"The key {_safe_repr(key)} is not a string: write it as {_text(key)!r}."
-    if not key:
-        return "A metadata key is empty: give it a name, or remove the entry."
-    if len(key) > MAX_METADATA_KEY_LENGTH:
-        return (
-            f"The key is {len(key)} characters long: shorten it to at most "
-            f"{MAX_METADATA_KEY_LENGTH}."
-        )
-    if "=" in key:
-        # Not a service rule: `--meta KEY=VALUE` could not express it, and the magic line must.
-        return f"The key {_clip(key)} contains '=': use another character, such as '-' or '_'."
-    return None
-
-
-def _metadata_value_error(value: object) -> str | None:
-    if not isinstance(value, str):
-        as_text = _scalar_text(value)
-        fix = f"write {as_text!r}" if as_text else "write it as a string"
-        return f"The value is {_kind(value)}; metadata values must be strings: {fix}."
-    if len(value) > MAX_METADATA_VALUE_LENGTH:
-        return (
-            f"The value is {len(value)} characters long: shorten it to at most "
-            f"{MAX_METADATA_VALUE_LENGTH}."
-        )
-    return None
-
-
-# --- reading a body ---------------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    """A value as the user would type it, for a key or value that should have been a string."""
-    if isinstance(value, str):
-        return value
-    return _scalar_text(value) or _safe_repr(value)
-
-
-def _safe_repr(value: object) -> str:
-    try:
-        return repr(value)
-    except Exception:  # a huge int, or a __repr__ that fails: messages must still be built
-        return f"<{type(value).__name__}>"
-
-
-def _scalar_text(value: object) -> str | None:
-    """How a boolean or number is written in JSON, or None."""
-    if not isinstance(value, (bool, int, float)):
-        return None
-    try:
-        return json.dumps(value)
-    except ValueError:  # an int with more digits than Python will print
-        return None
-
-
-def _kind(value: object) -> str:
-    """A value's JSON kind, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {_scalar_text(value)}"
-    if isinstance(value, (int, float)):
-        return f"the number {(_scalar_text(value) or 'too long to print')[:40]}"
-    if isinstance(value, str):
-        return f"the string {_clip(value)}"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    return f"a Python {type(value).__name__}"
+    problems = _structure_problems(body)
+    values: dict[str, Any] = {}
+    for field in FIELDS:
+        found, raw = _lookup(body, field.path)
+        if found:
+            value = _read_value(field, raw, problems)
+            if value is not None:
+                values[field.trait] = value
+    if problems:
+        raise ValidationError(problems)
+    return values
 
 
 def _lookup(body: Mapping[str, Any], path: Sequence[str]) -> tuple[bool, Any]:
@@ -562,74 +320,79 @@ def _structure_problems(body: Mapping[str, Any]) -> list[Problem]:
         if not found:
             continue
         if not isinstance(node, Mapping):
-            problems.append(Problem(path, f"Expected an object, got {_kind(node)}: write {{...}}."))
+            kind = rules.json_kind(node)
+            problems.append(Problem(path, f"Expected an object, got {kind}: write {{...}}."))
             continue
         for key in node:
             if key not in known:
                 where = f"{path}." if path else ""
-                problems.append(Problem(where + _text(key), _unknown_key_message(path, key, known)))
-    config_type = _lookup(body, ("config", "type"))
-    if "config" not in body:
-        problems.append(
-            Problem("config", 'The config is missing: add "config": {"type": "cloud"}.')
-        )
-    elif isinstance(body["config"], Mapping) and not config_type[0]:
-        problems.append(Problem("config.type", 'config.type is missing: set it to "cloud".'))
-    elif config_type[0] and config_type[1] != "cloud":
-        problems.append(
-            Problem(
-                "config.type",
-                f"config.type is {_kind(config_type[1])}: this client creates only cloud "
-                'environments; set it to "cloud".',
-            )
-        )
+                message = _unknown_key_message(path, key, known)
+                problems.append(Problem(where + rules.typed_text(key), message))
+    problems += _config_type_problems(body)
     return problems
 
 
+def _config_type_problems(body: Mapping[str, Any]) -> list[Problem]:
+    found, config_type = _lookup(body, ("config", "type"))
+    if "config" not in body:
+        return [Problem("config", 'The config is missing: add "config": {"type": "cloud"}.')]
+    if isinstance(body["config"], Mapping) and not found:
+        return [Problem("config.type", 'config.type is missing: set it to "cloud".')]
+    if found and config_type != "cloud":
+        message = (
+            f"config.type is {rules.json_kind(config_type)}: this client creates only cloud "
+            'environments; set it to "cloud".'
+        )
+        return [Problem("config.type", message)]
+    return []
+
+
 def _unknown_key_message(path: str, key: object, known: Sequence[str]) -> str:
-    if path == "config.packages" and key in _UNSUPPORTED_PACKAGE_MANAGERS:
+    if path == "config.packages" and key in rules.UNSUPPORTED_PACKAGE_MANAGERS:
         return (
             f"This client does not support {key} packages (the service would not install them): "
-            f"remove {_safe_repr(key)}, or install them from config.setup_script."
+            f"remove {safe_repr(key)}, or install them from config.setup_script."
         )
     where = path or "the body"
-    return f"Unknown field {_safe_repr(key)}: remove it; {where} takes only {', '.join(known)}."
+    return f"Unknown field {safe_repr(key)}: remove it; {where} takes only {', '.join(known)}."
 
 
-def _read_value(field: _Field, raw: Any, problems: list[Problem]) -> Any:
+def _read_value(field: Field, raw: Any, problems: list[Problem]) -> Any:
     """``raw`` converted for ``field``'s trait, or None after reporting a type problem."""
-    path = field.dotted
-    if field.kind == "text":
-        if isinstance(raw, str):
-            return raw
-        problems.append(Problem(path, f"Expected a string, got {_kind(raw)}: write a JSON string."))
-    elif field.kind == "flag":
-        if isinstance(raw, bool):
-            return raw
-        problems.append(
-            Problem(path, f"Expected a boolean, got {_kind(raw)}: write true or false.")
-        )
-    elif field.kind == "map":
-        if isinstance(raw, Mapping):
-            return dict(raw)
-        problems.append(
-            Problem(path, f'Expected an object, got {_kind(raw)}: write e.g. {{"team": "data"}}.')
-        )
-    elif not isinstance(raw, (list, tuple)):
-        problems.append(
-            Problem(path, f"Expected an array, got {_kind(raw)}: write an array of strings.")
-        )
-    else:
-        wrong = [(i, item) for i, item in enumerate(raw) if not isinstance(item, str)]
-        for index, item in wrong:
-            problems.append(
-                Problem(f"{path}[{index}]", f"Expected a string, got {_kind(item)}: quote it.")
+    if field.kind == "text" and isinstance(raw, str):
+        return raw
+    if field.kind == "flag" and isinstance(raw, bool):
+        return raw
+    if field.kind == "map" and isinstance(raw, Mapping):
+        return dict(raw)
+    if field.kind == "list" and isinstance(raw, (list, tuple)):
+        if all(isinstance(item, str) for item in raw):
+            return list(raw)
+        problems += (
+            Problem(
+                f"{field.dotted}[{i}]", f"Expected a string, got {rules.json_kind(item)}: quote it."
             )
-        return None if wrong else list(raw)
+            for i, item in enumerate(raw)
+            if not isinstance(item, str)
+        )
+        return None
+    expected, fix = _EXPECTED[field.kind]
+    problems.append(
+        Problem(field.dotted, f"Expected {expected}, got {rules.json_kind(raw)}: {fix}.")
+    )
     return None
 
 
-# --- curl -------------------------------------------------------------------------------------
+# What each kind of field holds, and how to write it, for a value of the wrong JSON type.
+_EXPECTED = {
+    "text": ("a string", "write a JSON string"),
+    "flag": ("a boolean", "write true or false"),
+    "map": ("an object", 'write e.g. {"team": "data"}'),
+    "list": ("an array", "write an array of strings"),
+}
+
+
+# --- curl and the magic line -------------------------------------------------------------------
 
 
 def _double_quoted(text: str) -> str:
@@ -650,9 +413,6 @@ def curl_command(method: str, url: str, body: Mapping[str, Any] | None = None) -
     return " \\\n".join(lines)
 
 
-# --- the %qoder_env create line ---------------------------------------------------------------
-
-
 def _flag_values(flag: str, values: Sequence[str]) -> str:
     """``flag`` with its values, shell-quoted. A value starting with '-' is attached as
     ``--flag=-value`` (argparse would take it for a flag), so it gets its own flag."""
@@ -668,148 +428,3 @@ def _flag_values(flag: str, values: Sequence[str]) -> str:
                 open_group = True
             words.append(shlex.quote(value))
     return " ".join(words)
-
-
-class RaisingArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser that raises :class:`ValidationError` (field ``magic``) instead of printing
-    and exiting; its subparsers do the same."""
-
-    def error(self, message: str) -> NoReturn:
-        if "expected" in message and "argument" in message:
-            message += " (write a value that starts with '-' as --flag=VALUE)"
-        raise ValidationError(
-            [Problem("magic", f"{message}. {self.prog} --help lists the options.")]
-        )
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        self.error((message or f"the parser asked to exit with status {status}").strip())
-
-
-class _TextAction(argparse.Action):
-    """Store one value. argparse up to Python 3.12 drops a ``--`` value (``--name=--`` gives []),
-    and that is the only way to get a non-string here, so it stands for ``--``."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, values if isinstance(values, str) else "--")
-
-
-class _ExtendAction(argparse.Action):
-    """``nargs="+"`` values that accumulate over repeated flags; ``--flag=--`` as above."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        items = list(values) if values else ["--"]
-        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *items])
-
-
-def add_spec_arguments(parser: argparse.ArgumentParser, *, require_name: bool = True) -> None:
-    """Add the spec's flags to ``parser`` (dest = trait name; absent flags stay None).
-    ``require_name=False`` when the name may come from elsewhere (a file, a cell body)."""
-    for field in _FIELDS:
-        help_text = EnvironmentSpec.class_traits()[field.trait].help
-        if field.kind == "flag":
-            parser.add_argument(field.flag, dest=field.trait, action="store_true", help=help_text)
-        elif field.kind == "text":
-            parser.add_argument(
-                field.flag,
-                dest=field.trait,
-                metavar=field.metavar,
-                action=_TextAction,
-                required=field.always and require_name,
-                help=help_text,
-            )
-        else:
-            parser.add_argument(
-                field.flag,
-                dest=field.trait,
-                metavar=field.metavar,
-                nargs="+",
-                action=_ExtendAction,
-                help=help_text,
-            )
-
-
-def build_create_parser() -> argparse.ArgumentParser:
-    """The ``%qoder_env create`` parser; it never prints or exits (no ``-h``: the magic's help
-    comes from ``format_help()``). Callers may add their own flags to it."""
-    parser = RaisingArgumentParser(prog=_MAGIC_PREFIX, add_help=False, allow_abbrev=False)
-    add_spec_arguments(parser)
-    return parser
-
-
-@functools.cache
-def _create_parser() -> argparse.ArgumentParser:
-    """``from_magic``'s own parser: built once (parsing does not change it), never handed out."""
-    return build_create_parser()
-
-
-def parse_line(parser: argparse.ArgumentParser, line: str) -> argparse.Namespace:
-    """Split ``line`` like a shell and parse it; a leading ``%qoder_env`` and ``create`` are
-    optional. Raises :class:`ValidationError` (when ``parser`` is one of ours) on any error."""
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise ValidationError(
-            [
-                Problem(
-                    "magic",
-                    f"The line cannot be split into words ({str(exc).lower()}): close every "
-                    "quote, and write a lone quote or a trailing backslash as \\' or \\\\.",
-                )
-            ]
-        ) from None
-    if words[:1] == ["%qoder_env"]:
-        words = words[1:]
-    if words[:1] == ["create"]:
-        words = words[1:]
-    return parser.parse_args(words)
-
-
-def spec_from_namespace(namespace: argparse.Namespace) -> EnvironmentSpec:
-    """The spec a parsed line describes. Raises :class:`ValidationError` for a bad ``--meta`` item;
-    values that break a rule are kept, for ``problems()`` to report."""
-    return EnvironmentSpec(**namespace_values(namespace))
-
-
-def namespace_values(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The trait values a parsed line gives, by trait name: only the flags that were used, so
-    they can be laid over another spec. Raises :class:`ValidationError` for a bad ``--meta``."""
-    values: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for field in _FIELDS:
-        value = getattr(namespace, field.trait, None)
-        if value is None or value is False:
-            continue
-        values[field.trait] = _parse_meta(value, problems) if field.kind == "map" else value
-    if problems:
-        raise ValidationError(problems)
-    return values
-
-
-def _parse_meta(items: Sequence[str], problems: list[Problem]) -> dict[str, str]:
-    """``KEY=VALUE`` items as a dict, split at the first '=' so values may contain '='."""
-    metadata: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            message = f"--meta {_clip(item)} has no '=': write KEY=VALUE, e.g. --meta team=data."
-        elif not key:
-            message = f"--meta {_clip(item)} has an empty key: write KEY=VALUE."
-        elif key in metadata:
-            message = f"--meta key {_clip(key)} is given twice: keep one."
-        else:
-            metadata[key] = value
-            continue
-        problems.append(Problem("magic", message))
-    return metadata

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,6 +176,63 @@ def test_theme_variables_always_have_fallbacks():
     selectors = re.findall(r"(?:^|})\s*([^{}@]+)\{", style.group(1))
     parts = [part for sel in selectors for part in sel.split(",")]
     assert all(part.strip().startswith(".qoder-env") for part in parts)  # scoped to the root
+
+
+STYLESHEET = Path(display.__file__).parent / "static" / "card.css"
+
+
+def test_the_style_is_the_shipped_stylesheet_read_once():
+    css = STYLESHEET.read_text(encoding="utf-8").strip()
+    assert ".qoder-env .qoder-env-card {" in css
+    card = environment_bundle(Environment(SEED))["text/html"]
+    page = page_bundle([Environment(SEED), Environment(NEWEST)])["text/html"]
+    for rendered in (card, page):
+        assert rendered.startswith(f'<style>\n{css}\n</style><div class="qoder-env">')
+    read = display._style.cache_info().misses
+    environment_bundle(Environment(NEWEST))
+    page_bundle([Environment(SEED)])
+    assert display._style.cache_info().misses == read  # kept, not read again
+
+
+def test_importing_the_module_does_not_read_the_stylesheet():
+    code = (
+        "from qoder_jupyter import display\n"
+        "from qoder_jupyter.environment import Environment\n"
+        "assert display._style.cache_info().misses == 0\n"
+        "display.environment_bundle(Environment({'id': 'env_x'}))\n"
+        "display.page_bundle([Environment({'id': 'env_x'})])\n"
+        "assert display._style.cache_info().misses == 1\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+
+
+@pytest.fixture
+def fresh_style():
+    display._style.cache_clear()
+    yield
+    display._style.cache_clear()  # the next test reads the real stylesheet again
+
+
+@pytest.mark.usefixtures("fresh_style")
+def test_an_unreadable_stylesheet_leaves_the_card_unstyled(monkeypatch):
+    def broken_install(anchor: str) -> Any:
+        raise ModuleNotFoundError(anchor)
+
+    monkeypatch.setattr(importlib.resources, "files", broken_install)
+    card = environment_bundle(Environment(SEED))
+    page = page_bundle([Environment(SEED)])
+    for bundle in (card, page):
+        check_bundle(bundle)
+        assert bundle["text/html"].startswith('<div class="qoder-env">')  # no style, not a fallback
+    assert '<div class="qoder-env-card">' in card["text/html"]
+    assert '<table class="qoder-env-table qoder-env-list">' in page["text/html"]
 
 
 def test_plain_text_is_a_compact_summary():

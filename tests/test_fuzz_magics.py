@@ -1,4 +1,5 @@
-"""Fuzzing the ``%qoder_env`` line parser (``QoderEnvMagics._parse``) with hypothesis: any line
+"""Fuzzing the ``%qoder_env`` line parser (``magic_parser.parse`` over the magic's own parsers)
+with hypothesis: any line
 gives a command with its arguments, a clean ``ValidationError`` or a help request; never a crash
 and never a print. Lines that parse as ``create`` or ``update`` then give a valid spec or a clean
 error."""
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
+from qoder_jupyter import magic_parser
 from qoder_jupyter.errors import Problem, ValidationError
-from qoder_jupyter.magics import QoderEnvMagics, _HelpRequested
-from qoder_jupyter.spec import EnvironmentSpec, namespace_values
+from qoder_jupyter.magic_parser import HelpRequested
+from qoder_jupyter.magics import QoderEnvMagics
+from qoder_jupyter.spec import EnvironmentSpec
 
 from ._fuzz import examples
 
@@ -64,13 +67,13 @@ def test_any_line_parses_or_fails_cleanly(magics: QoderEnvMagics, data: st.DataO
     out, err = io.StringIO(), io.StringIO()
     parsed: tuple[str, argparse.Namespace] | None = None
     refused: ValidationError | None = None
-    helped: _HelpRequested | None = None
+    helped: HelpRequested | None = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            parsed = magics._parse(line)
+            parsed = magic_parser.parse(magics._parsers, line)
         except ValidationError as error:
             refused = error
-        except _HelpRequested as request:
+        except HelpRequested as request:
             helped = request
     assert (out.getvalue(), err.getvalue()) == ("", ""), "the parser printed"
     if refused is not None:
@@ -94,7 +97,7 @@ def check_namespace(command: str, namespace: argparse.Namespace) -> None:
     if command not in ("create", "update"):
         return
     try:
-        values = namespace_values(namespace)
+        values = magic_parser.spec_values(namespace)
     except ValidationError as error:  # a bad --meta
         problems = error.problems
         assert problems

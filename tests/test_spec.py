@@ -13,15 +13,13 @@ from typing import Any
 import pytest
 import traitlets
 
+from qoder_jupyter import magic_parser
 from qoder_jupyter import spec as spec_module
+from qoder_jupyter.credentials import DEFAULT_BASE_URL
 from qoder_jupyter.errors import Problem, ValidationError
-from qoder_jupyter.spec import (
-    DEFAULT_BASE_URL,
-    EnvironmentSpec,
-    build_create_parser,
-    parse_line,
-    spec_from_namespace,
-)
+from qoder_jupyter.spec import EnvironmentSpec
+
+from ._magic_line import parse_create
 
 # The seed's example request body (seed/environments-create.txt), key order included.
 SEED_BODY = {
@@ -562,7 +560,7 @@ def test_magic_full_line_in_flag_order() -> None:
 )
 def test_magic_quoting_and_round_trip(spec: EnvironmentSpec, line: str) -> None:
     assert spec.to_magic() == line
-    assert EnvironmentSpec.from_magic(line) == spec
+    assert parse_create(line) == spec
 
 
 @pytest.mark.parametrize(
@@ -575,14 +573,12 @@ def test_magic_quoting_and_round_trip(spec: EnvironmentSpec, line: str) -> None:
     ],
 )
 def test_from_magic_forms(line: str) -> None:
-    spec = EnvironmentSpec.from_magic(line)
+    spec = parse_create(line)
     assert spec == EnvironmentSpec(name="env", pip=["pandas>=2", "numpy"], metadata={"note": "a b"})
 
 
 def test_from_magic_keeps_rule_breaking_values() -> None:
-    spec = EnvironmentSpec.from_magic(
-        "--name ' ' --network Allowlist --allow-host https://pypi.org"
-    )
+    spec = parse_create("--name ' ' --network Allowlist --allow-host https://pypi.org")
     assert (spec.name, spec.networking, spec.allowed_hosts) == (
         " ",
         "Allowlist",
@@ -598,8 +594,7 @@ def test_from_magic_keeps_rule_breaking_values() -> None:
         ("--name env --pip", "argument --pip: expected at least one argument"),
         ("--name", "argument --name: expected one argument"),
         ("--name env --description -x", "write a value that starts with '-' as --flag=VALUE"),
-        ("--network limited", "the following arguments are required: --name"),
-        ("list --name env", "unrecognized arguments: list"),
+        ("create --name env list", "unrecognized arguments: list"),
         ("--name env --allow-package-managers=yes", "ignored explicit argument 'yes'"),
         ("--name env --meta team", "--meta 'team' has no '=': write KEY=VALUE"),
         ("--name env --meta =data", "--meta '=data' has an empty key"),
@@ -608,14 +603,13 @@ def test_from_magic_keeps_rule_breaking_values() -> None:
         ('--name "env', "no closing quotation"),
         ("--name env\\", "no escaped character"),
         ("--name env --ap curl", "unrecognized arguments: --ap curl"),  # no abbreviations
-        ("--name env -h", "unrecognized arguments: -h"),
     ],
 )
 def test_magic_errors_are_validation_errors(
     line: str, fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        EnvironmentSpec.from_magic(line)
+        parse_create(line)
     (problem,) = caught.value.problems
     assert problem.field == "magic"
     assert fragment in problem.message
@@ -624,22 +618,26 @@ def test_magic_errors_are_validation_errors(
 
 def test_bad_meta_items_reported_together() -> None:
     with pytest.raises(ValidationError) as caught:
-        EnvironmentSpec.from_magic("--name env --meta a b=1 =c")
+        parse_create("--name env --meta a b=1 =c")
     assert len(caught.value.problems) == 2
 
 
-def test_parser_is_a_reusable_building_block(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = build_create_parser()
-    parser.add_argument("-o", "--out", default="env")
-    parser.add_argument("--dry-run", action="store_true")
-    namespace = parse_line(parser, "%qoder_env create --name x --apt curl -o my_env --dry-run")
+def test_a_line_without_a_name_gives_a_spec_whose_problem_is_the_name() -> None:
+    # The name may come from --from or a cell body, so the parser does not require it.
+    spec = parse_create("--network limited")
+    assert [p.field for p in spec.problems()] == ["name"]
+
+
+def test_the_create_parser_takes_the_magics_own_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    parsers = magic_parser.build_parsers()
+    _, namespace = magic_parser.parse(parsers, "create --name x --apt curl -o my_env --dry-run")
     assert (namespace.out, namespace.dry_run) == ("my_env", True)
-    assert spec_from_namespace(namespace) == EnvironmentSpec(name="x", apt=["curl"])
-    help_text = parser.format_help()
+    assert magic_parser.spec_values(namespace) == {"name": "x", "apt": ["curl"]}
+    help_text = parsers["create"].format_help()
     assert "--allow-package-managers" in help_text
     assert "--dry-run" in help_text
     with pytest.raises(ValidationError, match=r"--dry\. %qoder_env create --help lists"):
-        parse_line(parser, "--name x --dry")  # no abbreviations: --dry is not --dry-run
+        magic_parser.parse(parsers, "--name x --dry")  # no abbreviations: --dry is not --dry-run
     assert capsys.readouterr() == ("", "")
 
 

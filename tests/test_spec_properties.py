@@ -13,9 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qoder_jupyter.errors import Problem, ValidationError
-from qoder_jupyter.spec import NETWORKING_TYPES, EnvironmentSpec
+from qoder_jupyter.magic_parser import HelpRequested
+from qoder_jupyter.rules import NETWORKING_TYPES
+from qoder_jupyter.spec import EnvironmentSpec
 
 from ._fuzz import examples
+from ._magic_line import parse_create
 
 # A local settings object, not a loaded profile: it must not change other test files. Thousands of
 # examples with QODER_FUZZ_EXAMPLES (make soak).
@@ -140,7 +143,7 @@ def test_valid_specs_round_trip(spec: EnvironmentSpec) -> None:
     again = EnvironmentSpec.from_body(json.loads(json.dumps(body)))
     assert again == spec
     assert json.dumps(again.to_body()) == json.dumps(body)  # key order included
-    assert EnvironmentSpec.from_magic(spec.to_magic()) == spec
+    assert parse_create(spec.to_magic()) == spec
 
 
 def spec_or_problems(
@@ -166,10 +169,17 @@ magic_lines = st.one_of(
 
 @SETTINGS
 @given(magic_lines)
-def test_any_magic_line_gives_a_spec_or_a_validation_error(line: str) -> None:
+def test_any_create_line_gives_a_spec_or_a_validation_error(line: str) -> None:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        result = spec_or_problems(EnvironmentSpec.from_magic, line)
+        try:
+            result = spec_or_problems(parse_create, "create " + line)
+        except HelpRequested as request:  # the magic shows it
+            help_text = request.text
+            result = None
+    if result is None:
+        assert help_text.strip()
+        return
     assert (out.getvalue(), err.getvalue()) == ("", "")
     if isinstance(result, EnvironmentSpec):
         result.problems()

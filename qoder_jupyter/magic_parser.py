@@ -1,0 +1,302 @@
+"""The ``%qoder_env`` command line: split like a shell, parsed by one argparse parser per command.
+
+Owned by the magic (:mod:`qoder_jupyter.magics`); it is the only parser of ``%qoder_env`` lines, so
+the tests that fuzz it exercise exactly what users run. The flags of ``create`` and ``update`` come
+from the spec's table of fields (:data:`~qoder_jupyter.spec.FIELDS`), which also writes them back
+(:meth:`~qoder_jupyter.spec.EnvironmentSpec.to_magic`). Parsers never print and never exit: every
+mistake is a :class:`~qoder_jupyter.errors.ValidationError` (field ``magic``) naming the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import textwrap
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from ._text import quoted
+from .errors import Problem, ValidationError
+from .spec import FIELDS, EnvironmentSpec
+
+__all__ = ["COMMANDS", "HelpRequested", "build_parsers", "parse", "spec_values"]
+
+COMMANDS = {
+    "create": "Create an environment (the default command when the line starts with a flag). "
+    "With %%qoder_env the cell holds the request body as JSON (or YAML); flags override it.",
+    "list": "List environments, newest first (all of them unless --limit).",
+    "get": "Fetch one environment.",
+    "update": "Change an environment: name, description, metadata (--meta sets, --unset-meta "
+    "removes), or config flags (the other config fields are kept). With %%qoder_env the cell "
+    "holds the update body as JSON (or YAML).",
+    "archive": "Archive an environment: it can host no new sessions (there is no unarchive).",
+    "delete": "Delete an environment.",
+    "config": "Show every setting, its value and where it came from, and whether a token is set.",
+    "login": "Ask for a token with a hidden prompt and keep it in memory for this session only.",
+}
+
+_EXAMPLES = {
+    "create": """examples:
+  %qoder_env                       (opens the form)
+  %qoder_env create --name doc-test-env --network limited --apt curl
+  %qoder_env create --form --from env   (the form, prefilled with a copy of env)
+  %qoder_env create --name ds --network allowlist --allow-host pypi.org files.pythonhosted.org \\
+      --allow-package-managers --pip "pandas>=2" numpy --meta team=data -o ds
+  %qoder_env create --from base_spec --name copy-of-base --dry-run
+  %qoder_env create --from environment.json""",
+    "list": """examples:
+  %qoder_env list
+  %qoder_env list --all --limit 50 -o everything""",
+    "get": """examples:
+  %qoder_env get env_019e3bb39b6774d8878cd0b9d237574b -o env
+  %qoder_env get env              (refetch the environment stored in the variable env)""",
+    "update": """examples:
+  %qoder_env update env_019e… --description "for the Q3 study" --meta owner=ana
+  %qoder_env update env_019e… --unset-meta owner
+  %qoder_env update env_019e… --pip "pandas>=2" scipy   (replaces the pip list)""",
+    "archive": "example:\n  %qoder_env archive env_019e3bb39b6774d8878cd0b9d237574b",
+    "delete": "example:\n  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b",
+    "config": "example:\n  %qoder_env config\n  %config QoderEnv.base_url = 'http://127.0.0.1:8765/api/v1/cloud'",
+    "login": "example:\n  %qoder_env login",
+}
+
+_TAKES_ID = ("get", "update", "archive", "delete")
+_TAKES_SPEC = ("create", "update")
+
+
+class HelpRequested(Exception):
+    """The line asked for help (``--help``, ``-h``, ``help``): ``text`` is what to show."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def parse(parsers: dict[str, argparse.ArgumentParser], line: str) -> tuple[str, argparse.Namespace]:
+    """The command and its arguments. Raises :class:`HelpRequested` for a help request and
+    :class:`ValidationError` for anything that does not parse."""
+    words = _split(line)
+    if not words:
+        words = ["--form"]  # %qoder_env alone opens the form
+    if words[0] in ("help", "-h", "--help"):
+        raise HelpRequested(_help(parsers, words[1:2]))
+    command = "create" if words[0].startswith("-") else words.pop(0)
+    if command not in parsers:
+        known = ", ".join(parsers)
+        raise ValidationError(
+            [Problem("magic", f"Unknown command {command!r}: use one of {known}.")]
+        )
+    if "-h" in words or "--help" in words:
+        raise HelpRequested(parsers[command].format_help())
+    return command, parsers[command].parse_args(words)
+
+
+def spec_values(namespace: argparse.Namespace) -> dict[str, Any]:
+    """The spec's trait values a parsed line gives, by trait name: only the flags that were used,
+    so they can be laid over another spec. Raises :class:`ValidationError` for a bad ``--meta``."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for field in FIELDS:
+        value = getattr(namespace, field.trait, None)
+        if value is None or value is False:
+            continue
+        values[field.trait] = _parse_meta(value, problems) if field.kind == "map" else value
+    if problems:
+        raise ValidationError(problems)
+    return values
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as error:
+        raise ValidationError(
+            [
+                Problem(
+                    "magic",
+                    f"The line cannot be split into words ({str(error).lower()}): close every "
+                    "quote, and write a lone quote or a trailing backslash as \\' or \\\\.",
+                )
+            ]
+        ) from None
+
+
+def _help(parsers: dict[str, argparse.ArgumentParser], topic: list[str]) -> str:
+    if topic and topic[0] in parsers:
+        return parsers[topic[0]].format_help()
+    lines = ["%qoder_env COMMAND [options] — create and manage Qoder cloud environments", ""]
+    for name in parsers:
+        lines += textwrap.wrap(
+            COMMANDS[name], 88, initial_indent=f"  {name:<9}", subsequent_indent=" " * 11
+        )
+    lines += ["", "%qoder_env COMMAND --help explains one command, with examples."]
+    return "\n".join(lines)
+
+
+def _parse_meta(items: Sequence[str], problems: list[Problem]) -> dict[str, str]:
+    """``KEY=VALUE`` items as a dict, split at the first '=' so values may contain '='."""
+    metadata: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        shown = quoted(item)
+        if not sep:
+            message = f"--meta {shown} has no '=': write KEY=VALUE, e.g. --meta team=data."
+        elif not key:
+            message = f"--meta {shown} has an empty key: write KEY=VALUE."
+        elif key in metadata:
+            message = f"--meta key {quoted(key)} is given twice: keep one."
+        else:
+            metadata[key] = value
+            continue
+        problems.append(Problem("magic", message))
+    return metadata
+
+
+# --- the parsers ---------------------------------------------------------------------------------
+
+
+class _RaisingArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser that raises :class:`ValidationError` (field ``magic``) instead of printing
+    and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        if "expected" in message and "argument" in message:
+            message += " (write a value that starts with '-' as --flag=VALUE)"
+        raise ValidationError(
+            [Problem("magic", f"{message}. {self.prog} --help lists the options.")]
+        )
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        self.error((message or f"the parser asked to exit with status {status}").strip())
+
+
+class _TextAction(argparse.Action):
+    """Store one value. argparse up to Python 3.12 drops a ``--`` value (``--name=--`` gives []),
+    and that is the only way to get a non-string here, so it stands for ``--``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values if isinstance(values, str) else "--")
+
+
+class _ExtendAction(argparse.Action):
+    """``nargs="+"`` values that accumulate over repeated flags; ``--flag=--`` as above."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        items = list(values) if values else ["--"]
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *items])
+
+
+def build_parsers() -> dict[str, argparse.ArgumentParser]:
+    """One parser per command, in the order of :data:`COMMANDS`."""
+    return {command: _parser(command) for command in COMMANDS}
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    parser = _RaisingArgumentParser(
+        prog=f"%qoder_env {command}",
+        description=COMMANDS[command],
+        epilog=_EXAMPLES[command],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+        allow_abbrev=False,
+    )
+    if command in _TAKES_ID:
+        parser.add_argument(
+            "id", metavar="ID", help="an environment id (env_…), or a variable holding one"
+        )
+    if command in _TAKES_SPEC:
+        _add_spec_arguments(parser)
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show the request (JSON body, curl, magic line) and send nothing",
+        )
+    _ADD_OWN_ARGUMENTS.get(command, lambda _: None)(parser)
+    if command not in ("config", "login"):
+        parser.add_argument(
+            "-o",
+            "--out",
+            metavar="VAR",
+            type=_identifier,
+            help="the variable that receives the result",
+        )
+    return parser
+
+
+def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The spec's flags (dest = trait name; absent flags stay None). The name is not required
+    here: it may come from a file or a cell body, and a missing one is a spec problem."""
+    for field in FIELDS:
+        help_text = EnvironmentSpec.class_traits()[field.trait].help
+        if field.kind == "flag":
+            parser.add_argument(field.flag, dest=field.trait, action="store_true", help=help_text)
+            continue
+        many = field.kind != "text"
+        parser.add_argument(
+            field.flag,
+            dest=field.trait,
+            metavar=field.metavar,
+            nargs="+" if many else None,
+            action=_ExtendAction if many else _TextAction,
+            help=help_text,
+        )
+
+
+def _add_create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--form",
+        action="store_true",
+        help="open the form, prefilled from the other flags (as %%qoder_env alone does)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="VAR|FILE",
+        help="start from a spec/Environment/dict variable or a .json/.yaml file",
+    )
+    parser.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="reuse the key of a create whose outcome was unknown (never creates twice)",
+    )
+
+
+def _add_update_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unset-meta", nargs="+", action="extend", metavar="KEY", help="remove these metadata keys"
+    )
+
+
+def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="include archived ones")
+    parser.add_argument("--limit", type=_positive_int, help="at most this many")
+
+
+_ADD_OWN_ARGUMENTS = {
+    "create": _add_create_arguments,
+    "update": _add_update_arguments,
+    "list": _add_list_arguments,
+}
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def _identifier(text: str) -> str:
+    if not text.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid Python variable name")
+    return text

@@ -1,0 +1,107 @@
+"""``EnvironmentUpdate``: what an update changes (``POST /environments/{id}``), written once.
+
+The client's ``update`` methods, ``Environment.update`` and the ``%qoder_env update`` command all
+take these fields and build this value; its body is checked by the same rules as a create, but only
+for the parts it sends (contract §2: omitted fields stay, a sent ``config`` replaces the stored one,
+``metadata`` is a patch in which ``None`` deletes a key).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import rules
+from .errors import Problem, ValidationError
+from .spec import EnvironmentSpec, body_from_values, read_body, with_defaults
+
+__all__ = ["UPDATE_FIELDS", "EnvironmentUpdate"]
+
+
+@dataclass(frozen=True)
+class EnvironmentUpdate:
+    """The changes of one update; a field left as None is not sent (and stays as it is)."""
+
+    name: str | None = None
+    description: str | None = None
+    #: The whole new config: a spec (its config part) or a ``config`` object.
+    config: EnvironmentSpec | Mapping[str, Any] | None = None
+    #: A patch: a string sets the key, None deletes it; keys not named are kept.
+    metadata: Mapping[str, str | None] | None = None
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> EnvironmentUpdate:
+        """An update written as a request body (a cell of ``%%qoder_env update``)."""
+        unknown = sorted(set(body) - set(UPDATE_FIELDS), key=str)
+        if unknown:
+            takes = ", ".join(UPDATE_FIELDS)
+            raise ValidationError(
+                [
+                    Problem(str(key), f"Unknown field {key!r}: an update takes {takes}.")
+                    for key in unknown
+                ]
+            )
+        return cls(**body)
+
+    def to_body(self) -> dict[str, Any]:
+        """The request body; raises :class:`ValidationError` listing every problem of what is
+        sent, or when nothing is."""
+        if all(getattr(self, name) is None for name in UPDATE_FIELDS):
+            raise ValidationError(
+                [
+                    Problem(
+                        "update", "Nothing to update: give a name, description, config or metadata."
+                    )
+                ]
+            )
+        config = None if self.config is None else _config_values(self.config)
+        problems = self._problems(config)
+        if problems:
+            raise ValidationError(problems)
+        body: dict[str, Any] = {}
+        if self.name is not None:
+            body["name"] = self.name
+        if self.description is not None:
+            body["description"] = self.description
+        if config is not None:
+            body["config"] = body_from_values(config)["config"]
+        if self.metadata is not None:
+            body["metadata"] = dict(self.metadata)
+        return body
+
+    def _problems(self, config: Mapping[str, Any] | None) -> list[Problem]:
+        problems = [
+            Problem(name, f"Expected {expected}, got {rules.json_kind(value)}.")
+            for name, (kind, expected) in _TYPES.items()
+            if (value := getattr(self, name)) is not None and not isinstance(value, kind)
+        ]
+        if problems:  # the rules below assume the right types
+            return problems
+        if self.name is not None:
+            problems += rules.name_problems(self.name)
+        if config is not None:
+            problems += rules.config_problems(config)
+        if self.metadata is not None:
+            kept = {key: value for key, value in self.metadata.items() if value is not None}
+            problems += rules.metadata_problems(kept)
+        return problems
+
+
+# What a body read from a cell could hold instead (a config is read and reported by the spec).
+_TYPES: dict[str, tuple[type, str]] = {
+    "name": (str, "a string"),
+    "description": (str, "a string"),
+    "metadata": (Mapping, "an object"),
+}
+
+#: The fields an update takes, in body order.
+UPDATE_FIELDS = tuple(field.name for field in dataclasses.fields(EnvironmentUpdate))
+
+
+def _config_values(config: EnvironmentSpec | Mapping[str, Any]) -> dict[str, Any]:
+    """Every trait value of a config (the config traits as given, the rest at their defaults)."""
+    if isinstance(config, EnvironmentSpec):
+        return config.values()
+    return with_defaults(read_body({"config": config}))
