@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import html
-import importlib.resources
 import json
 import math
 import re
@@ -54,6 +53,8 @@ def _style() -> str:
     """The ``<style>`` block of every card and list, from ``static/card.css``: read the first time
     one is rendered, then kept. A stylesheet that cannot be read (a broken install) gives ""
     instead: the HTML then shows unstyled, which its semantic markup allows, and never fails."""
+    import importlib.resources  # only here: it costs %load_ext several milliseconds
+
     try:
         sheet = importlib.resources.files(__package__) / "static" / "card.css"
         css = sheet.read_text(encoding="utf-8")

@@ -104,6 +104,7 @@ class EnvironmentForm:
         self._rows: dict[str, widgets.HBox] = {}
         self._typing_metadata = False
         self._busy = False
+        self._ready = False  # whether the last refresh found no problem
         self._link()
         self._wire()
         self.widget = self._layout()
@@ -245,7 +246,8 @@ class EnvironmentForm:
         for trait, label in self.problems.items():
             label.value = "".join(f"<div>⚠ {html.escape(m)}</div>" for m in problems.get(trait, []))
         count = sum(len(messages) for messages in problems.values())
-        self.submit_button.disabled = bool(count) or self._busy
+        self._ready = not count
+        self._enable_submit()
         self.summary.value = _summary(count, self.spec.name)
         self._show_preview(valid=not count)
 
@@ -341,7 +343,11 @@ class EnvironmentForm:
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.cancel_button.layout.display = None if busy else "none"
-        self._refresh()
+        self._enable_submit()
+
+    def _enable_submit(self) -> None:
+        """Create works when the last refresh found no problem and nothing is in flight."""
+        self.submit_button.disabled = self._busy or not self._ready
 
     def _say(self, kind: str, message: str, *, escape: bool = True) -> None:
         text = html.escape(message) if escape else message

@@ -20,7 +20,6 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from . import magic_parser
 from .credentials import Token
-from .display import RequestPreview, SettingsReport
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
 from .session import Session, current, set_current
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .client import Environments
+    from .display import SettingsReport
 
 __all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
 
@@ -94,7 +94,7 @@ class QoderEnvMagics(Magics):
             return self._open_form(spec, args.out)
         if args.dry_run:
             url = f"{self.session.base_url}/environments"
-            return RequestPreview("POST", url, spec.to_body(), spec.to_magic())
+            return _preview("POST", url, spec.to_body(), spec.to_magic())
         environment = self._environments().create(spec, idempotency_key=args.idempotency_key)
         return self._store(self._out(args), environment)
 
@@ -128,7 +128,7 @@ class QoderEnvMagics(Magics):
         update = EnvironmentUpdate(**changes)
         if args.dry_run:
             url = f"{self.session.base_url}/environments/{env_id}"
-            return RequestPreview("POST", url, update.to_body())
+            return _preview("POST", url, update.to_body())
         environment = self._environments().update(env_id, update)
         return self._store(self._out(args), environment)
 
@@ -143,6 +143,8 @@ class QoderEnvMagics(Magics):
 
     def _config(self, args: argparse.Namespace, cell: str | None) -> SettingsReport:
         _no_cell(cell, "config")
+        from .display import SettingsReport  # rendering loads on first use, not at %load_ext
+
         rows = [(s.name, s.value, s.source) for s in self.settings.report()]
         return SettingsReport(rows=[*rows, ("token", self._token_status(), "")])
 
@@ -240,6 +242,13 @@ class QoderEnvMagics(Magics):
         namespace[name] = value
         print(f"Stored in {name}.")
         return value
+
+
+def _preview(method: str, url: str, body: dict[str, Any], magic: str = "") -> Any:
+    """What ``--dry-run`` shows (the renderers load on first use, not at ``%load_ext``)."""
+    from .display import RequestPreview
+
+    return RequestPreview(method, url, body, magic)
 
 
 def _update_changes(

@@ -61,6 +61,15 @@ class Field:
     def dotted(self) -> str:
         return ".".join(self.path)
 
+    @property
+    def parent(self) -> str:
+        """The dotted path of the object that holds it ("" for the body itself)."""
+        return ".".join(self.path[:-1])
+
+    @property
+    def key(self) -> str:
+        return self.path[-1]
+
 
 # Flag order is the order of the magic line; body key order comes from `body_from_values`.
 FIELDS: tuple[Field, ...] = (
@@ -284,59 +293,59 @@ def read_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """The trait values a request body holds (only the fields present), as
     :meth:`EnvironmentSpec.from_body` describes; raises :class:`ValidationError` for what a spec
     cannot hold."""
-    if not isinstance(body, Mapping):
+    if not _is_object(body):
         raise ValidationError(
             [Problem("body", f"The body is {rules.json_kind(body)}: it must be a JSON object.")]
         )
-    problems = _structure_problems(body)
+    objects, problems = _objects(body)
     values: dict[str, Any] = {}
     for field in FIELDS:
-        found, raw = _lookup(body, field.path)
-        if found:
-            value = _read_value(field, raw, problems)
+        parent = objects.get(field.parent)
+        if parent is not None and field.key in parent:
+            value = _read_value(field, parent[field.key], problems)
             if value is not None:
                 values[field.trait] = value
+    problems += _config_type_problems(body)
     if problems:
         raise ValidationError(problems)
     return values
 
 
-def _lookup(body: Mapping[str, Any], path: Sequence[str]) -> tuple[bool, Any]:
-    """``(True, value)`` at ``path``, or ``(False, None)`` when something on the way is absent or
-    not an object (the latter already reported by ``_structure_problems``)."""
-    node: Any = body
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return False, None
-        node = node[key]
-    return True, node
+def _is_object(value: object) -> bool:
+    """A JSON object: a dict (checked first, as it is cheap and nearly always so) or a Mapping."""
+    return isinstance(value, (dict, Mapping))
 
 
-def _structure_problems(body: Mapping[str, Any]) -> list[Problem]:
-    """Objects that are not objects, unknown keys, and a missing or non-cloud ``config``."""
+def _objects(body: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], list[Problem]]:
+    """The objects of the body by dotted path (``""``, ``config``, ``config.networking``...),
+    and the problems of their shape: a value that should be an object, a key none of them takes."""
+    objects: dict[str, Mapping[str, Any]] = {"": body}
     problems: list[Problem] = []
-    for path, known in _OBJECT_KEYS.items():
-        found, node = _lookup(body, path.split(".") if path else ())
-        if not found:
+    for path, known in _OBJECT_KEYS.items():  # a parent comes before its children
+        parent_path, _, key = path.rpartition(".")
+        parent = objects.get(parent_path)
+        if path and (parent is None or key not in parent):
             continue
-        if not isinstance(node, Mapping):
+        node = parent[key] if path and parent is not None else body
+        if not _is_object(node):
             kind = rules.json_kind(node)
             problems.append(Problem(path, f"Expected an object, got {kind}: write {{...}}."))
             continue
-        for key in node:
-            if key not in known:
-                where = f"{path}." if path else ""
-                message = _unknown_key_message(path, key, known)
-                problems.append(Problem(where + rules.typed_text(key), message))
-    problems += _config_type_problems(body)
-    return problems
+        objects[path] = node
+        for unknown in (key for key in node if key not in known):
+            where = f"{path}." if path else ""
+            message = _unknown_key_message(path, unknown, known)
+            problems.append(Problem(where + rules.typed_text(unknown), message))
+    return objects, problems
 
 
 def _config_type_problems(body: Mapping[str, Any]) -> list[Problem]:
-    found, config_type = _lookup(body, ("config", "type"))
     if "config" not in body:
         return [Problem("config", 'The config is missing: add "config": {"type": "cloud"}.')]
-    if isinstance(body["config"], Mapping) and not found:
+    config = body["config"]
+    found = _is_object(config) and "type" in config
+    config_type = config["type"] if found else None
+    if _is_object(config) and not found:
         return [Problem("config.type", 'config.type is missing: set it to "cloud".')]
     if found and config_type != "cloud":
         message = (
@@ -363,7 +372,7 @@ def _read_value(field: Field, raw: Any, problems: list[Problem]) -> Any:
         return raw
     if field.kind == "flag" and isinstance(raw, bool):
         return raw
-    if field.kind == "map" and isinstance(raw, Mapping):
+    if field.kind == "map" and _is_object(raw):
         return dict(raw)
     if field.kind == "list" and isinstance(raw, (list, tuple)):
         if all(isinstance(item, str) for item in raw):

@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets
 import pytest
 
+from qoder_jupyter import rules
 from qoder_jupyter.credentials import Token
 from qoder_jupyter.emulator import Emulator
 from qoder_jupyter.environment import Environment
@@ -312,6 +313,42 @@ def test_a_bad_token_says_how_to_set_one(emulator, namespace):
     assert form._key is None  # a definite refusal: the next submit is a new request
     assert "pt-not-valid" not in status(form)
     assert "env" not in namespace
+
+
+def test_a_401_shows_one_hint(emulator, namespace):
+    form = make_form(emulator, namespace, token="pt-not-valid")
+    form.name.value = "x"
+    submit(form)
+    assert status(form).count("Hint:") == 1
+
+
+def test_the_spec_is_checked_once_per_keystroke_and_once_per_submit(
+    form, emulator, namespace, monkeypatch
+):
+    checks: list[str] = []
+    real_problems = rules.problems
+
+    def counted(values: Any) -> Any:
+        checks.append(values["name"])
+        return real_problems(values)
+
+    monkeypatch.setattr(rules, "problems", counted)
+    form.name.value = "count-me"
+    assert checks == ["count-me"]  # the summary, the problems and the previews all from one
+    checks.clear()
+    submit(form)
+    assert checks == ["count-me"]  # the client's check of the spec it was handed
+    assert namespace["env"].name == "count-me"
+    assert [env["name"] for env in emulator.environments()] == ["count-me"]
+
+
+def test_the_created_environment_can_archive_itself(form, emulator, namespace):
+    form.name.value = "lifecycle"
+    submit(form)
+    namespace["env"].archive()  # bound by the async client, usable from a later cell
+    assert namespace["env"].archived
+    (stored,) = emulator.environments()
+    assert stored["archived_at"]
 
 
 def test_a_missing_token_is_reported_in_the_form(emulator, namespace, monkeypatch):
