@@ -132,6 +132,7 @@ def check_transport(base_url: str) -> None:
     try:
         parts = urlsplit(base_url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        _check_bracketed_host(parts.netloc)
     except ValueError:  # e.g. http://[evil.example]/, which urlsplit refuses
         raise InsecureTransportError(
             f"The base URL {_safe_url(base_url)!r} is not a valid URL."
@@ -155,6 +156,20 @@ def check_transport(base_url: str) -> None:
         raise InsecureTransportError(
             f"Refusing to send the token over plain http to {parts.hostname!r}."
         )
+
+
+def _check_bracketed_host(netloc: str) -> None:
+    """Raise ValueError unless the host in [brackets], if any, is an IPv6 or IPvFuture address
+    (RFC 3986). urlsplit checks this itself from Python 3.11.4 on; before, it reads
+    http://[evil.example]/ as host evil.example and http://[127.0.0.1]/ as loopback."""
+    if "[" not in netloc:
+        return
+    host = netloc.partition("[")[2].partition("]")[0]
+    if host.startswith("v"):
+        if not re.fullmatch(r"v[0-9A-Fa-f]+\..+", host, flags=re.DOTALL):
+            raise ValueError("IPvFuture address is invalid")
+    elif not isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address):
+        raise ValueError("An IPv4 address cannot be in brackets")
 
 
 def _safe_url(url: str) -> str:

@@ -9,6 +9,7 @@ required.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -336,12 +337,31 @@ def _mapping(value: object) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+# RFC 3339 date-time ("t" or a space may stand for the "T"; the seconds, their fraction and the
+# offset may be missing, a date alone is midnight). Matched here, not left to
+# datetime.fromisoformat, which before Python 3.11 takes only 3 or 6 digits of fraction (servers
+# send 1 to 9) and from 3.11 on takes other ISO 8601 forms too: the same text, the same answer on
+# every Python.
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[Tt ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.(?P<fraction>[0-9]+))?)?)"
+    r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+
+
 def _timestamp(value: object) -> datetime | None:
-    """RFC 3339 text as a datetime; None when absent or unreadable (never an error)."""
-    if not isinstance(value, str) or not value:
+    """RFC 3339 text as a datetime (a fraction past microseconds is cut); None when absent or
+    unreadable (never an error)."""
+    if not isinstance(value, str) or not (match := _TIMESTAMP.fullmatch(value.strip())):
         return None
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    try:
+    text = match["date"]
+    if match["time"]:
+        text += "T" + match["time"].partition(".")[0]
+        if match["fraction"]:
+            text += "." + match["fraction"][:6].ljust(6, "0")
+        if match["offset"]:
+            text += "+00:00" if match["offset"] in "Zz" else match["offset"]
+    try:  # a day, hour or offset out of range
         return datetime.fromisoformat(text)
     except ValueError:
         return None

@@ -107,6 +107,10 @@ def test_safe_base_urls_are_accepted(url):
         ("http://[::1].evil.example/api", "text after its [address]"),
         ("http://[::1]evil.example/api", "text after its [address]"),
         ("http://[evil.example]/api", "not a valid URL"),
+        # Before Python 3.11.4 urlsplit takes any text in brackets: [127.0.0.1] passed as loopback.
+        ("http://[127.0.0.1]/api", "not a valid URL"),
+        ("http://[127.0.0.1]:8765/api", "not a valid URL"),
+        ("http://[v1]/api", "not a valid URL"),
         ("http://127.0.0.1:99999/api", "not a valid URL"),
         ("http://127.0.0.1@evil.example/api", "user name or password"),
         ("http://evil.example\\@127.0.0.1/api", "user name or password"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -78,6 +78,38 @@ def test_unknown_fields_are_kept_and_odd_types_read_as_empty():
     assert env.created_at is None
     assert env.to_dict() == data
     assert env.to_dict()["region"] == "eu-west"
+
+
+UTC, PLUS_TWO = timezone.utc, timezone(timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-18T15:28:07Z", datetime(2026, 5, 18, 15, 28, 7, tzinfo=UTC)),
+        # Any number of fraction digits (Python 3.10's fromisoformat takes only 3 or 6).
+        ("2026-05-18T15:28:07.5Z", datetime(2026, 5, 18, 15, 28, 7, 500000, tzinfo=UTC)),
+        ("2026-05-18T15:28:07.01234Z", datetime(2026, 5, 18, 15, 28, 7, 12340, tzinfo=UTC)),
+        ("2026-05-18T15:28:07.123456789Z", datetime(2026, 5, 18, 15, 28, 7, 123456, tzinfo=UTC)),
+        ("2026-05-18t15:28:07+02:00", datetime(2026, 5, 18, 15, 28, 7, tzinfo=PLUS_TWO)),
+        ("2026-05-18 15:28:07z", datetime(2026, 5, 18, 15, 28, 7, tzinfo=UTC)),
+        ("2026-05-18T15:28Z", datetime(2026, 5, 18, 15, 28, tzinfo=UTC)),
+        ("2026-05-18", datetime(2026, 5, 18)),
+        # Not RFC 3339 (Python 3.11 and newer's fromisoformat takes them): unreadable everywhere.
+        ("20260518T152807Z", None),
+        ("2026-W21-1", None),
+        ("2026-05-18T15:28:07+0200", None),
+        ("2026-05-18T15:28:07,5Z", None),
+        ("2026-05-18T15:28.5Z", None),
+        ("2026-13-18T15:28:07Z", None),
+        ("2026-05-18T15:28:07+25:00", None),
+    ],
+)
+def test_timestamps_read_alike_on_every_python(text, expected):
+    env = Environment({"id": "env_x", "created_at": text})
+    assert env.created_at == expected
+    if expected is not None:
+        assert env.created_at.utcoffset() == expected.utcoffset()
 
 
 def test_the_data_cannot_be_changed_from_outside():

@@ -253,6 +253,17 @@ def test_create_from_json_and_yaml_files(shell, tmp_path):
     assert shell.user_ns["b"].packages == {"apt": ["curl"]}
 
 
+def test_without_pyyaml_a_yaml_body_fails_cleanly_and_says_what_to_install(
+    shell, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` raises ImportError
+    (tmp_path / "env.yaml").write_text("name: yaml-file\nconfig:\n  type: cloud\n")
+    from_file = run(shell, f"%qoder_env create --from {tmp_path / 'env.yaml'}")
+    assert_failed_cleanly(from_file, ValidationError, "not valid JSON", "install PyYAML")
+    cell = run(shell, "%%qoder_env create\nname: cell-yaml\nconfig:\n  type: cloud\n")
+    assert_failed_cleanly(cell, ValidationError, "the cell is not valid JSON", "install PyYAML")
+
+
 def test_cell_magic_takes_the_body_as_json_or_yaml(shell):
     json_cell = (
         '%%qoder_env create -o from_json\n{"name": "cell-json", "config": {"type": "cloud"}}'
