@@ -1,10 +1,15 @@
-"""``make demo`` and ``make lab``: notebooks against the embedded emulator.
+"""``qoder-jupyter demo``, ``make demo`` and ``make lab``: notebooks against the embedded emulator.
 
-``python -m qoder_jupyter.demo [NOTEBOOK ...]`` starts the emulator on a free loopback port, runs
-each notebook top to bottom in a fresh kernel pointed at it (``QODER_BASE_URL`` and ``QODER_PAT``
-in the kernel's environment, exactly as for the real service), and writes the executed notebook
-and an HTML rendering of it under ``build/``. ``--lab`` opens JupyterLab on ``notebooks/``
-instead, with the emulator running and configured.
+``qoder-jupyter demo [--out DIR]`` starts the emulator on a free loopback port, runs the quickstart
+notebook top to bottom in a fresh kernel pointed at it (``QODER_BASE_URL`` and ``QODER_PAT`` in the
+kernel's environment, exactly as for the real service), and writes the executed notebook and an
+HTML rendering of it into ``DIR`` (default: the current folder). The notebook ships inside the
+package, so this works from an installed wheel, in any folder; it needs the ``demo`` extra
+(``pip install "qoder-jupyter[demo]"``). ``make demo`` runs it with ``--out build``.
+
+In a checkout, ``python -m qoder_jupyter.demo [NOTEBOOK ...]`` runs any notebooks (results in
+``build/``), and ``--lab`` opens JupyterLab on ``notebooks/`` with the emulator running and
+configured.
 """
 
 from __future__ import annotations
@@ -20,12 +25,44 @@ from .emulator import Emulator
 
 NOTEBOOKS = Path("notebooks")
 DEFAULT_NOTEBOOK = NOTEBOOKS / "quickstart.ipynb"
+DEMO_EXTRA = 'pip install "qoder-jupyter[demo]"'
 
 
-def execute_notebook(path: Path, out_dir: Path, environ: Mapping[str, str]) -> tuple[Path, Path]:
-    """Run ``path`` in a new kernel with ``environ`` added to its environment; write the executed
-    notebook and its HTML rendering into ``out_dir``. A failing cell raises nbclient's
-    ``CellExecutionError`` after the partial notebook is written."""
+class DemoUnavailable(Exception):
+    """What the demo needs is missing; the message says what and how to install it."""
+
+
+def quickstart_notebook() -> Path:
+    """The quickstart: the copy a wheel ships inside the package, else a checkout's
+    ``notebooks/quickstart.ipynb`` (an editable install has no packaged copy)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "notebooks", package.parent / "notebooks"):
+        if (candidate / "quickstart.ipynb").is_file():
+            return candidate / "quickstart.ipynb"
+    raise DemoUnavailable(
+        f"The quickstart notebook is missing from {package}: reinstall qoder-jupyter."
+    )
+
+
+def require_demo_extra() -> None:
+    """Raise :class:`DemoUnavailable`, naming the extra, when a package the demo runs is missing."""
+    for module in ("nbformat", "nbclient", "nbconvert", "ipykernel"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise DemoUnavailable(
+                f"it needs {module}, which is not installed here; it comes with the demo "
+                f"extra: {DEMO_EXTRA}"
+            ) from None
+
+
+def execute_notebook(
+    path: Path, out_dir: Path, environ: Mapping[str, str], *, cwd: Path | None = None
+) -> tuple[Path, Path]:
+    """Run ``path`` in a new kernel (working in ``cwd``, by default the notebook's folder) with
+    ``environ`` added to its environment; write the executed notebook and its HTML rendering into
+    ``out_dir``. A failing cell raises nbclient's ``CellExecutionError`` after the partial notebook
+    is written."""
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
@@ -38,7 +75,7 @@ def execute_notebook(path: Path, out_dir: Path, environ: Mapping[str, str]) -> t
         shutdown_kernel="immediate",  # a graceful shutdown can stall with ipykernel 7
         # The kernel warns at start that loopback TCP is unencrypted; keep real errors only.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     executed, rendered = out_dir / path.name, out_dir / f"{path.stem}.html"
@@ -55,14 +92,43 @@ def _emulator_environ(emulator: Emulator) -> dict[str, str]:
     return {"QODER_BASE_URL": emulator.base_url, "QODER_PAT": emulator.token}
 
 
-def run_notebooks(notebooks: Sequence[Path], out_dir: Path) -> None:
+def run_notebooks(notebooks: Sequence[Path], out_dir: Path, *, cwd: Path | None = None) -> None:
     with Emulator() as emulator:
         print(f"Emulator serving the Environments API at {emulator.base_url}")
         for path in notebooks:
             print(f"Running {path} …", flush=True)
-            executed, rendered = execute_notebook(path, out_dir, _emulator_environ(emulator))
+            environ = _emulator_environ(emulator)
+            executed, rendered = execute_notebook(path, out_dir, environ, cwd=cwd)
             print(f"  executed notebook: {executed}\n  HTML rendering:    {rendered}")
         print(f"The emulator now holds {len(emulator.environments())} environment(s).")
+
+
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``qoder-jupyter demo [--out DIR]`` (see :mod:`qoder_jupyter.cli`)."""
+    demo = commands.add_parser(
+        "demo",
+        help="run the quickstart notebook against the embedded emulator",
+        description="Run the quickstart notebook headless against the embedded emulator and "
+        "write the executed notebook and its HTML rendering into a folder. Needs the demo "
+        f"extra: {DEMO_EXTRA}",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path(), help="where results go (default: this folder)"
+    )
+    demo.set_defaults(run=run_demo)
+
+
+def run_demo(arguments: argparse.Namespace) -> int:
+    """Run the quickstart into ``arguments.out``; 0, or 1 with a message when it cannot run."""
+    try:
+        require_demo_extra()
+        notebook = quickstart_notebook()
+    except DemoUnavailable as error:
+        print(f"qoder-jupyter demo: {error}", file=sys.stderr)
+        return 1
+    out_dir = arguments.out.resolve()
+    run_notebooks([notebook], out_dir, cwd=out_dir)
+    return 0
 
 
 def open_lab(root: Path) -> int:

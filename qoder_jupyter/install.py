@@ -23,13 +23,21 @@ import secrets
 import shutil
 import sys
 import tokenize
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from .errors import QoderError
 
-__all__ = ["ConfigFileError", "FileStatus", "config_path", "disable", "enable", "main", "status"]
+__all__ = [
+    "ConfigFileError",
+    "FileStatus",
+    "add_commands",
+    "config_path",
+    "disable",
+    "enable",
+    "run",
+    "status",
+]
 
 EXTENSION = "qoder_jupyter"
 SECTION = "InteractiveShellApp"
@@ -261,28 +269,22 @@ def _message(outcome: str, path: Path, scope: Scope) -> str:
     }[outcome]
 
 
-def _parser() -> argparse.ArgumentParser:
-    """``enable`` and ``disable`` take ``--sys-prefix`` (the default) or ``--user``; ``status``."""
-    parser = argparse.ArgumentParser(
-        prog="qoder-jupyter",
-        description=f"Load the {EXTENSION} IPython extension in every new kernel, or stop.",
-        epilog=OTHER_WAYS,
-    )
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``enable`` and ``disable`` (``--sys-prefix``, the default, or ``--user``) and ``status``,
+    as subcommands of ``qoder-jupyter`` (see :mod:`qoder_jupyter.cli`)."""
     whose: dict[Scope, str] = {"sys-prefix": "this environment's kernels (the default)"}
     whose["user"] = "every kernel you start, in any environment"
-    commands = parser.add_subparsers(dest="command", required=True)
     for command, does in (("enable", "add the extension (merging)"), ("disable", "remove it")):
-        subparser = commands.add_parser(command, help=does)
-        subparser.set_defaults(scope="sys-prefix")  # else its own default, None, would win
+        subparser = commands.add_parser(command, help=does, epilog=OTHER_WAYS)
+        subparser.set_defaults(scope="sys-prefix", run=run)
         where = subparser.add_mutually_exclusive_group()
         for scope, about in whose.items():
             text = f"{about}: {config_path(scope)}"
             where.add_argument(
                 f"--{scope}", dest="scope", action="store_const", const=scope, help=text
             )
-    commands.add_parser("status", help="show which kernel config files list it")
-    parser.set_defaults(scope="sys-prefix")
-    return parser
+    status_parser = commands.add_parser("status", help="show which kernel config files list it")
+    status_parser.set_defaults(scope="sys-prefix", run=run)
 
 
 def _run(command: str, scope: Scope) -> None:
@@ -306,9 +308,8 @@ def _run(command: str, scope: Scope) -> None:
             print(f"Still enabled in {found.path} ({found.detail}); see: qoder-jupyter status")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``qoder-jupyter enable|disable|status [--user|--sys-prefix]``; return the exit status."""
-    arguments = _parser().parse_args(argv)
+def run(arguments: argparse.Namespace) -> int:
+    """Carry out ``enable``, ``disable`` or ``status``; return the exit status."""
     try:
         _run(arguments.command, arguments.scope)
     except ConfigFileError as error:
@@ -322,7 +323,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"qoder-jupyter: for your own kernels only: {again}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

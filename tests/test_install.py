@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from qoder_jupyter import install
+from qoder_jupyter.cli import main
 from qoder_jupyter.install import (
     ConfigFileError,
     FileStatus,
     config_path,
     disable,
     enable,
-    main,
     status,
 )
 
@@ -553,18 +553,18 @@ def test_cli_scope_options_exclude_each_other(capsys: pytest.CaptureFixture[str]
 def test_cli_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([])
-    assert "{enable,disable,status}" in capsys.readouterr().err
+    assert "{enable,disable,status,demo}" in capsys.readouterr().err
 
 
 def test_console_script_is_declared() -> None:
     [script] = entry_points(group="console_scripts", name="qoder-jupyter")
-    assert script.value == "qoder_jupyter.install:main"
+    assert script.value == "qoder_jupyter.cli:main"
 
 
 def test_runs_as_a_module_without_importing_ipython(folders: Folders) -> None:
     code = (
         "import sys, runpy; sys.argv = ['qoder-jupyter', 'status']\n"
-        "try:\n    runpy.run_module('qoder_jupyter.install', run_name='__main__')\n"
+        "try:\n    runpy.run_module('qoder_jupyter.cli', run_name='__main__')\n"
         "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
         "assert 'IPython' not in sys.modules and 'traitlets' not in sys.modules\n"
     )
