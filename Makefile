@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: demo lab test lint format emulator clean bench soak
+.PHONY: demo lab test test-pythons lint format emulator clean bench soak
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,9 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## demo: run notebooks/quickstart.ipynb headless against the embedded emulator; results in build/
+## demo: run the quickstart notebook headless against the embedded emulator; results in build/
 demo: $(READY)
-	$(BIN)/python -m qoder_jupyter.demo
+	$(BIN)/qoder-jupyter demo --out build
 
 ## lab: JupyterLab on notebooks/ with the emulator running and configured
 lab: $(READY)
@@ -23,6 +23,11 @@ lab: $(READY)
 ## test: lint, type-check and run the whole test suite
 test: lint
 	$(BIN)/python -m pytest
+
+## test-pythons: the suite (less the browser tests) on Python 3.10 and 3.13, and on 3.11 with the
+## lowest allowed dependencies, with nox (noxfile.py; options: make test-pythons NOX="-s tests-3.13")
+test-pythons: $(READY)
+	$(BIN)/nox $(NOX)
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -51,4 +56,4 @@ emulator: $(READY)
 	$(BIN)/qoder-emulator --port 8765
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
