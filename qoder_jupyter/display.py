@@ -60,7 +60,9 @@ def _style() -> str:
         css = sheet.read_text(encoding="utf-8")
     except Exception:
         return ""
-    return f"<style>\n{css.strip()}\n</style>"
+    # Each line of the file ends a selector or a declaration, so joining its stripped lines keeps
+    # every rule and keeps the readable file from adding to each saved card.
+    return "<style>" + "".join(line.strip() for line in css.splitlines()) + "</style>"
 
 
 @dataclass(frozen=True)

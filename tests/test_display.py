@@ -184,10 +184,13 @@ STYLESHEET = Path(display.__file__).parent / "static" / "card.css"
 def test_the_style_is_the_shipped_stylesheet_read_once():
     css = STYLESHEET.read_text(encoding="utf-8").strip()
     assert ".qoder-env .qoder-env-card {" in css
+    # Joining the lines is safe only while each ends a selector or a declaration.
+    assert all(line.rstrip()[-1:] in ",;{}" for line in css.splitlines() if line.strip())
     card = environment_bundle(Environment(SEED))["text/html"]
     page = page_bundle([Environment(SEED), Environment(NEWEST)])["text/html"]
     for rendered in (card, page):
-        assert rendered.startswith(f'<style>\n{css}\n</style><div class="qoder-env">')
+        style = "".join(line.strip() for line in css.splitlines())
+        assert rendered.startswith(f'<style>{style}</style><div class="qoder-env">')
     read = display._style.cache_info().misses
     environment_bundle(Environment(NEWEST))
     page_bundle([Environment(SEED)])
