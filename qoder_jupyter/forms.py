@@ -292,8 +292,8 @@ class EnvironmentForm:
         # A copy: the user may go on typing while the request is in flight. The client checks it
         # (once) and builds the body from it.
         spec = self.spec.copy()
-        same = self._key is not None and spec == self._key_spec
-        key = self._key if same and self._key else new_idempotency_key()
+        retry = self._key is not None and spec == self._key_spec  # the same request, again
+        key = self._key if retry and self._key else new_idempotency_key()
         self._key, self._key_spec = key, spec
         self.pending = loop.create_task(self._submit(spec, key, self.variable.value))
         self._set_busy(True)
