@@ -24,10 +24,60 @@ from .test_emulator_helpers import (
 # --- validation (§3) ------------------------------------------------------------------------------
 
 HOSTS = "config.networking.allowed_hosts"
+SELF_HOSTED = {"name": "runner-env", "config": {"type": "self_hosted", "setup_script": "make"}}
+_GIVEN_TO_SELF_HOSTED: list[tuple[str, dict[str, Any], str]] = [
+    ("a networking type", {"networking": {"type": "unrestricted"}}, "config.networking.type"),
+    ("hosts", {"networking": {"allowed_hosts": ["pypi.org"]}}, HOSTS),
+    (
+        "package managers allowed",
+        {"networking": {"allow_package_managers": True}},
+        "config.networking.allow_package_managers",
+    ),
+    (
+        "MCP servers allowed",
+        {"networking": {"allow_mcp_servers": True}},
+        "config.networking.allow_mcp_servers",
+    ),
+    ("pip packages", {"packages": {"pip": ["pandas"]}}, "config.packages.pip"),
+    ("go packages", {"packages": {"go": ["x.io/y"]}}, "config.packages.go"),
+]
+NOT_FOR_SELF_HOSTED = [
+    (what, {"type": "self_hosted", **config}, param)
+    for what, config, param in _GIVEN_TO_SELF_HOSTED
+]
+# One per rule of the package specs (see emulator/validation.py).
+BAD_SPECS = [
+    *(
+        (manager, spec)
+        for manager in ("apt", "pip", "npm", "cargo", "gem", "go")
+        for spec in (" curl", "curl\n", "cu\x00rl", "-y", "curl; rm -rf /", "$(id)", "a`id`", "a|b")
+    ),
+    ("pip", "pandas>=>2"),
+    ("pip", "not a spec!!"),
+    ("pip", 'pandas; python_version < "3.13"'),
+    ("pip", "pkg @ https://example.com/a(b).whl"),
+    ("apt", "Curl"),
+    ("apt", "c"),
+    ("apt", "python3_pip"),
+    ("apt", "curl=abc"),
+    ("apt", "two words"),
+    ("npm", "pkg@>=1 <2"),
+    ("npm", "pkg@"),
+    ("npm", ".hidden"),
+    ("npm", "@scope"),
+    ("npm", "pkg@github:user/repo"),
+    ("npm", "x" * 215),
+    ("cargo", "rip grep"),
+    ("gem", "rails (7)"),
+    ("go", "gö.dev/x"),
+]
 INVALID_CREATES: list[tuple[str, Any, str | None]] = [
     ("body is an array", [SEED_BODY], None),
     ("body is a string", "doc-test-env", None),
-    ("unknown top-level field", body_with(scope="account"), "scope"),
+    ("unknown top-level field", body_with(status="ready"), "status"),
+    ("scope unknown", body_with(scope="team"), "scope"),
+    ("scope null", body_with(scope=None), "scope"),
+    ("scope in capitals", body_with(scope="Account"), "scope"),
     ("name missing", body_with(name=MISSING), "name"),
     ("name null", body_with(name=None), "name"),
     ("name a number", body_with(name=42), "name"),
@@ -42,6 +92,10 @@ INVALID_CREATES: list[tuple[str, Any, str | None]] = [
     ("config.type missing", body_with(config={}), "config.type"),
     ("config.type not cloud", body_with(config={"type": "local"}), "config.type"),
     ("unknown config field", config_with(gpu=True), "config.gpu"),
+    *(
+        (f"self-hosted with {what}", {**SELF_HOSTED, "config": config}, param)
+        for what, config, param in NOT_FOR_SELF_HOSTED
+    ),
     ("networking a string", config_with(networking="limited"), "config.networking"),
     ("networking type unknown", config_with(networking={"type": "open"}), "config.networking.type"),
     (
@@ -74,6 +128,12 @@ INVALID_CREATES: list[tuple[str, Any, str | None]] = [
     ("host a number", config_with(networking={"allowed_hosts": [443]}), HOSTS),
     ("host with inner wildcard", config_with(networking={"allowed_hosts": ["a.*.io"]}), HOSTS),
     ("host label with a hyphen edge", config_with(networking={"allowed_hosts": ["-a.io"]}), HOSTS),
+    ("host with a final newline", config_with(networking={"allowed_hosts": ["pypi.org\n"]}), HOSTS),
+    (
+        "host listed twice, in another case",
+        config_with(networking={"allowed_hosts": ["pypi.org", "PyPI.org"]}),
+        HOSTS,
+    ),
     (
         "allow_package_managers a string",
         config_with(networking={"type": "limited", "allow_package_managers": "yes"}),
@@ -91,6 +151,14 @@ INVALID_CREATES: list[tuple[str, Any, str | None]] = [
     ("package spec blank", config_with(packages={"npm": ["  "]}), "config.packages.npm"),
     ("package spec a number", config_with(packages={"go": [1]}), "config.packages.go"),
     ("packages.type wrong", config_with(packages={"type": "pkgs"}), "config.packages.type"),
+    *(
+        (
+            f"{manager} spec {spec!r}",
+            config_with(packages={manager: [spec]}),
+            f"config.packages.{manager}",
+        )
+        for manager, spec in BAD_SPECS
+    ),
     ("setup_script null", config_with(setup_script=None), "config.setup_script"),
     ("setup_script over 64 KB", config_with(setup_script="x" * 65537), "config.setup_script"),
     (
@@ -171,6 +239,38 @@ VALID_CREATES: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     ("empty package lists", config_with(packages={"apt": [], "pip": []})),
+    (
+        "package specs at the edges of their grammar",
+        config_with(
+            packages={
+                "apt": ["libc6:i386", "curl=7.81.0-1ubuntu1", "g++", "curl/jammy-backports"],
+                "pip": ["pandas >= 2", "requests[socks] (>=2,<3)", "pkg @ https://e.io/p-1.whl"],
+                "npm": ["@types/node@^20", "JSONStream", "react@latest", "pkg@>=1.2", "x" * 214],
+                "cargo": ["ripgrep@14.1.0"],
+                "gem": ["rails:7.1.3"],
+                "go": ["golang.org/x/tools/gopls@v0.16.0"],
+            }
+        ),
+    ),
+    ("a scope", body_with(scope="organization")),
+    ("self-hosted", SELF_HOSTED),
+    ("self-hosted without a setup script", {"name": "runner", "config": {"type": "self_hosted"}}),
+    (
+        "self-hosted with only defaults",
+        body_with(
+            config={
+                "type": "self_hosted",
+                "networking": {
+                    "type": "limited",
+                    "allowed_hosts": [],
+                    "allow_package_managers": False,
+                    "allow_mcp_servers": False,
+                },
+                "packages": {"type": "packages", "apt": [], "pip": []},
+            }
+        ),
+    ),
+    ("a metadata key with '='", body_with(metadata={"a=b": "c"})),
     ("setup_script of exactly 64 KB", config_with(setup_script="x" * 65536)),
     ("metadata at every limit", body_with(metadata={f"{i:064d}": "v" * 512 for i in range(16)})),
     ("non-ASCII text", body_with(name="环境-é", description="描述", metadata={"clé": "värde"})),
@@ -190,11 +290,14 @@ def test_valid_create_stores_the_request_exactly(api: httpx.Client, body: dict[s
     assert env["config"] == body["config"]
     assert list(env["config"]) == list(body["config"])  # key order kept too
     assert env["metadata"] == body.get("metadata", {})
+    assert env.get("scope") == body.get("scope")
 
 
 INVALID_UPDATES: list[tuple[str, Any, str | None]] = [
     ("body an array", [], None),
     ("unknown field", {"status": "ready"}, "status"),
+    ("scope unknown", {"scope": "everyone"}, "scope"),
+    ("self-hosted with packages", {"config": NOT_FOR_SELF_HOSTED[-2][1]}, "config.packages.pip"),
     ("name blank", {"name": "  "}, "name"),
     ("name null", {"name": None}, "name"),
     ("description null", {"description": None}, "description"),

@@ -3,8 +3,10 @@
 Served without auth at ``/openapi.json`` and ``/api/v1/cloud/openapi.json``. Schemas are exact
 (``additionalProperties: false`` on requests, every response status documented) so a fuzzer such as
 schemathesis can hold the server to them. Two rules JSON Schema cannot express are stated in
-descriptions instead: ``setup_script`` counts UTF-8 bytes, and the 16-key metadata limit applies to
-the result of an update's patch.
+descriptions instead: ``setup_script`` counts UTF-8 bytes, the 16-key metadata limit applies to
+the result of an update's patch, and allowed hosts are unique ignoring case. A pip spec is a PEP
+508 requirement, which no regular expression captures: the document's pattern is a part of what the
+server accepts (names, extras and version bounds), so whatever it generates is valid.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from .responses import ERROR_TYPES, dump_json
 from .service import API_PREFIX, IDEMPOTENCY_KEY_MAX
 from .validation import (
     ALLOWLIST_TYPES,
+    APT_PATTERN,
+    ASCII_WORD_PATTERN,
     BOOLEAN_QUERY_VALUES,
     HOST_MAX,
     HOST_PATTERN,
@@ -26,7 +30,9 @@ from .validation import (
     METADATA_MAX_KEYS,
     METADATA_VALUE_MAX,
     NAME_MAX,
+    NPM_PATTERN,
     PACKAGE_MANAGERS,
+    SCOPES,
     SETUP_SCRIPT_MAX_BYTES,
 )
 
@@ -54,6 +60,43 @@ _FLAGS: Schema = {
 }
 
 
+_PIP_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_PIP_VERSION = r"[0-9]+(?:\.[0-9]+)*"
+_PIP_BOUND = (
+    rf"(?:(?:==|!=) *{_PIP_VERSION}(?:\.\*)?|(?:<=|>=|<|>) *{_PIP_VERSION}|~= *[0-9]+(?:\.[0-9]+)+)"
+)
+_PIP_BOUNDS = rf"{_PIP_BOUND}(?: *, *{_PIP_BOUND})*"
+#: A part of PEP 508 (see the module docstring): name, extras, version bounds, inner spaces.
+PIP_PATTERN = (
+    rf"^{_PIP_NAME}(?: *\[ *(?:{_PIP_NAME}(?: *, *{_PIP_NAME})*)? *\])?"
+    rf"(?: *(?:{_PIP_BOUNDS}|\( *{_PIP_BOUNDS} *\)))?$"
+)
+_SPEC_PATTERNS = {
+    "apt": APT_PATTERN,
+    "pip": PIP_PATTERN,
+    "npm": NPM_PATTERN,
+    **dict.fromkeys(("cargo", "gem", "go"), ASCII_WORD_PATTERN),
+}
+_SPEC_DESCRIPTIONS = {
+    "apt": "Debian package names, each with an optional `:arch`, then `=version` or `/release`.",
+    "pip": "PEP 508 requirements without environment markers (the pattern is only a part of "
+    "what is accepted: direct references `name @ url`, pre-releases and more are too).",
+    "npm": "`name` or `name@version`, the name optionally `@scope/name`, at most 214 characters.",
+    **dict.fromkeys(
+        ("cargo", "gem", "go"),
+        "Kept but not installed by the service: one token each, printable ASCII.",
+    ),
+}
+
+
+def _package_list(manager: str) -> Schema:
+    return {
+        "type": "array",
+        "description": _SPEC_DESCRIPTIONS[manager],
+        "items": {"type": "string", "pattern": _SPEC_PATTERNS[manager]},
+    }
+
+
 def _networking(kind: Schema, hosts: Schema, required: list[str]) -> Schema:
     return {
         "type": "object",
@@ -63,8 +106,21 @@ def _networking(kind: Schema, hosts: Schema, required: list[str]) -> Schema:
     }
 
 
+def _setup_script() -> Schema:
+    return {
+        "type": "string",
+        "maxLength": SETUP_SCRIPT_MAX_BYTES,
+        "description": f"At most {SETUP_SCRIPT_MAX_BYTES} bytes of UTF-8.",
+    }
+
+
 def _schemas() -> dict[str, Schema]:
-    hosts = {"type": "array", "items": _ref("HostName")}
+    hosts = {
+        "type": "array",
+        "items": _ref("HostName"),
+        "uniqueItems": True,
+        "description": "Each host once, ignoring case (DNS names are case-insensitive).",
+    }
     metadata_value = {"type": "string", "maxLength": METADATA_VALUE_MAX}
     metadata_key = {"type": "string", "minLength": 1, "maxLength": METADATA_KEY_MAX}
     return {
@@ -99,13 +155,40 @@ def _schemas() -> dict[str, Schema]:
             "additionalProperties": False,
             "properties": {
                 "type": {"const": "packages"},
-                **{manager: _ref("PackageList") for manager in PACKAGE_MANAGERS},
+                **{manager: _package_list(manager) for manager in PACKAGE_MANAGERS},
             },
         },
-        "PackageList": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1, "pattern": _NOT_BLANK},
+        "Config": {"oneOf": [_ref("CloudConfig"), _ref("SelfHostedConfig")]},
+        "SelfHostedConfig": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type"],
+            "description": "Runs on the customer's own runner: networking and packages do not "
+            "apply, and may only hold their defaults.",
+            "properties": {
+                "type": {"const": "self_hosted"},
+                "networking": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"const": "limited"},
+                        "allowed_hosts": {"type": "array", "maxItems": 0},
+                        "allow_package_managers": {"const": False},
+                        "allow_mcp_servers": {"const": False},
+                    },
+                },
+                "packages": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"const": "packages"},
+                        **{m: {"type": "array", "maxItems": 0} for m in PACKAGE_MANAGERS},
+                    },
+                },
+                "setup_script": _setup_script(),
+            },
         },
+        "Scope": {"enum": list(SCOPES)},
         "CloudConfig": {
             "type": "object",
             "additionalProperties": False,
@@ -114,11 +197,7 @@ def _schemas() -> dict[str, Schema]:
                 "type": {"const": "cloud"},
                 "networking": _ref("Networking"),
                 "packages": _ref("Packages"),
-                "setup_script": {
-                    "type": "string",
-                    "maxLength": SETUP_SCRIPT_MAX_BYTES,
-                    "description": f"At most {SETUP_SCRIPT_MAX_BYTES} bytes of UTF-8.",
-                },
+                "setup_script": _setup_script(),
             },
         },
         "Metadata": {
@@ -141,7 +220,8 @@ def _schemas() -> dict[str, Schema]:
             "properties": {
                 "name": _ref("Name"),
                 "description": {"type": "string", "default": ""},
-                "config": _ref("CloudConfig"),
+                "scope": _ref("Scope"),
+                "config": _ref("Config"),
                 "metadata": _ref("Metadata"),
             },
         },
@@ -152,7 +232,8 @@ def _schemas() -> dict[str, Schema]:
             "properties": {
                 "name": _ref("Name"),
                 "description": {"type": "string"},
-                "config": _ref("CloudConfig"),
+                "scope": _ref("Scope"),
+                "config": _ref("Config"),
                 "metadata": _ref("MetadataPatch"),
             },
         },
@@ -177,7 +258,8 @@ def _schemas() -> dict[str, Schema]:
                 "name": _ref("Name"),
                 "description": {"type": "string"},
                 "status": {"enum": ["ready", "archived"]},
-                "config": _ref("CloudConfig"),
+                "scope": _ref("Scope"),
+                "config": _ref("Config"),
                 "metadata": _ref("Metadata"),
                 "archived_at": _NULLABLE_TIME,
                 "created_at": {"type": "string", "format": "date-time"},

@@ -4,19 +4,43 @@ Each check raises a 400 :class:`~.responses.ApiError` for the first problem foun
 (``param``) and saying how to fix it. The limits are module constants so the OpenAPI document
 describes exactly what is enforced here.
 
-Choices where the contract is silent:
+Choices where the contract is silent (the client's rules, ``qoder_jupyter/rules.py``, make the
+same ones: ``tests/test_rules_agreement.py`` checks that both refuse exactly the same bodies):
 
 - A body must be sent as ``Content-Type: application/json``; JSON that is not an object, ``NaN`` or
-  ``Infinity`` is a 400.
+  ``Infinity`` is a 400, and so is a ``\\u`` escape of a lone UTF-16 surrogate, in any string.
 - ``null`` is not "omitted": ``"description": null`` is a 400 (the one exception is a metadata value
   in an update, where ``null`` deletes the key).
+- ``scope`` (create and update) is ``"organization"`` or ``"account"``; leaving it out is fine.
+- ``config.type`` is ``"cloud"`` or ``"self_hosted"``. A self-hosted config runs on the customer's
+  own runner: its ``setup_script`` is optional, and networking and packages do not apply: a
+  networking type other than ``limited``, any allowed host, a ``true`` allow flag or any package is
+  a 400. Empty objects and values at their defaults (what a server that fills in defaults returns)
+  are accepted.
 - ``config.networking`` without ``type`` means ``limited`` (the service's default).
 - ``allowed_hosts: []`` is fine with ``unrestricted`` (newer servers fill that default in); any host
-  there is a 400.
+  there is a 400. ``allow_package_managers`` and ``allow_mcp_servers`` are booleans accepted with
+  every networking type (with ``unrestricted`` they change nothing).
 - Host names: labels of letters, digits and hyphens (no leading or trailing hyphen, at most 63
   characters each, 253 in all), optionally after a ``*.`` wildcard. Dotted IPv4 addresses pass.
+  Host names are case-insensitive (DNS), so a host listed twice, in any case, is a 400.
 - The 64 KB limit of ``setup_script`` is 65,536 bytes of UTF-8.
-- Package specs must not be empty or only whitespace; their syntax is not checked.
+- Package specs, in all six lists: not empty, no surrounding whitespace, no control character or
+  line break, no leading ``-`` (an installer would read an option), none of
+  ``; & | $ ` \\ ' " { }``, and ``< > ( ) !`` only where the grammar below has them. Then, per list:
+
+  - ``pip``: a PEP 508 requirement as ``packaging`` (the parser pip itself uses) reads it, without
+    an environment marker; a direct reference's URL without ``< > ( ) !``.
+  - ``apt``: a Debian name (lowercase letters, digits, ``+ - .``; at least 2 characters, starting
+    with a letter or digit), an optional ``:arch``, then an optional ``=version`` (starting with a
+    digit) or ``/release``.
+  - ``npm``: ``name`` or ``name@version``. The name, optionally ``@scope/name``, has letters,
+    digits and ``- . _``, starts with a letter or digit (capitals pass, as old names such as
+    JSONStream have them) and has at most 214 characters; after ``@``, one version, range or tag
+    without spaces, with an optional leading ``^ ~ = < > <= >=``.
+  - ``cargo``, ``gem``, ``go`` (kept, not installed): one token of printable ASCII.
+
+- Metadata keys may hold any character, ``=`` included.
 - List queries: unknown parameters are ignored (as most services do); a known one given twice is a
   400; ``include_archived`` takes exactly ``true``, ``false``, ``1`` or ``0``; ``after_id`` and
   ``before_id`` must look like environment ids but need not exist (ids are time-ordered, so any id
@@ -29,6 +53,7 @@ import base64
 import binascii
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -43,12 +68,16 @@ METADATA_MAX_KEYS = 16
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
 HOST_MAX = 253
+NPM_NAME_MAX = 214
 LIMIT_DEFAULT = 20
 LIMIT_MAX = 100
 
-TOP_LEVEL_FIELDS = ("name", "description", "config", "metadata")
+TOP_LEVEL_FIELDS = ("name", "description", "scope", "config", "metadata")
+SCOPES = ("organization", "account")
+CONFIG_TYPES = ("cloud", "self_hosted")
 CONFIG_FIELDS = ("type", "networking", "packages", "setup_script")
-NETWORKING_FIELDS = ("type", "allowed_hosts", "allow_package_managers", "allow_mcp_servers")
+FLAGS = ("allow_package_managers", "allow_mcp_servers")
+NETWORKING_FIELDS = ("type", "allowed_hosts", *FLAGS)
 NETWORKING_TYPES = ("unrestricted", "limited", "allowlist", "allowed_hosts")
 ALLOWLIST_TYPES = ("allowlist", "allowed_hosts")
 PACKAGE_MANAGERS = ("apt", "pip", "npm", "cargo", "gem", "go")
@@ -58,6 +87,29 @@ CURSOR_PARAMS = ("after_id", "before_id", "page")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_PATTERN = rf"^(?:\*\.)?{_LABEL}(?:\.{_LABEL})*$"
 _HOST_RE = re.compile(HOST_PATTERN)
+
+# Package specs (see the module docstring). The patterns are also the OpenAPI document's.
+#: Never in a package entry: each means something to a shell.
+SHELL_CHARACTERS = frozenset(";&|$`\\'\"{}")
+#: Shell characters too, but part of pip's and npm's version grammar.
+OPERATOR_CHARACTERS = frozenset("<>()!")
+APT_PATTERN = (
+    r"^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9][a-z0-9-]*)?"
+    r"(?:=(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*|/[a-z0-9][a-z0-9.+-]*)?$"
+)
+_NPM_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+# The lookahead holds the name (scope included) to NPM_NAME_MAX characters.
+NPM_PATTERN = (
+    rf"^(?=(?:@[^@]{{1,{NPM_NAME_MAX - 1}}}|[^@]{{1,{NPM_NAME_MAX}}})(?:@|$))"
+    rf"(?:@{_NPM_PART}/)?{_NPM_PART}(?:@(?:[~^]|[<>]=?|=)?[A-Za-z0-9*][A-Za-z0-9.*+_-]*)?$"
+)
+#: One token of printable ASCII without a space or a shell character (cargo, gem, go).
+ASCII_WORD_PATTERN = r"^[A-Za-z0-9#%*+,./:=?@\[\]^_~][A-Za-z0-9#%*+,./:=?@\[\]^_~-]*$"
+_GRAMMAR_RES = {
+    "apt": re.compile(APT_PATTERN),
+    "npm": re.compile(NPM_PATTERN),
+    **{manager: re.compile(ASCII_WORD_PATTERN) for manager in ("cargo", "gem", "go")},
+}
 # Only a \u escape can smuggle a lone surrogate into a string: raw UTF-8 cannot encode one.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _INTEGER_RE = re.compile(r"^-?[0-9]{1,12}$")
@@ -78,6 +130,7 @@ class NewEnvironment:
     description: str
     config: dict[str, Any]
     metadata: dict[str, str]
+    scope: str | None = None  # None: not sent
 
 
 @dataclass(frozen=True)
@@ -88,6 +141,7 @@ class Changes:
     description: str | None = None
     config: dict[str, Any] | None = None
     metadata: dict[str, str | None] | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +216,7 @@ def validate_create(body: Any) -> NewEnvironment:
         description=_description(fields) or "",
         config=_config(fields["config"]),
         metadata=_metadata(fields.get("metadata", {})),
+        scope=_scope(fields),
     )
 
 
@@ -173,11 +228,24 @@ def validate_update(body: Any) -> Changes:
         description=_description(fields),
         config=_config(fields["config"]) if "config" in fields else None,
         metadata=_metadata_patch(fields["metadata"]) if "metadata" in fields else None,
+        scope=_scope(fields),
     )
 
 
 def _description(fields: Mapping[str, Any]) -> str | None:
     return _string(fields["description"], "description") if "description" in fields else None
+
+
+def _scope(fields: Mapping[str, Any]) -> str | None:
+    if "scope" not in fields:
+        return None
+    if fields["scope"] not in SCOPES:
+        raise invalid(
+            f"scope must be {_choices(SCOPES)}, not {_show(fields['scope'])}; or leave it out.",
+            "scope",
+        )
+    scope: str = fields["scope"]
+    return scope
 
 
 def validate_empty(body: bytes, content_type: str | None) -> None:
@@ -219,9 +287,12 @@ def _config(value: Any) -> dict[str, Any]:
     config = _object(value, "config", "config")
     _known_fields(config, CONFIG_FIELDS, "config.")
     if "type" not in config:
-        raise invalid('config.type is required and must be "cloud".', "config.type")
-    if config["type"] != "cloud":
-        raise invalid(f'config.type must be "cloud", not {_show(config["type"])}.', "config.type")
+        raise invalid(f"config.type is required: {_choices(CONFIG_TYPES)}.", "config.type")
+    if config["type"] not in CONFIG_TYPES:
+        raise invalid(
+            f"config.type must be {_choices(CONFIG_TYPES)}, not {_show(config['type'])}.",
+            "config.type",
+        )
     if "networking" in config:
         _networking(config["networking"])
     if "packages" in config:
@@ -235,7 +306,33 @@ def _config(value: Any) -> dict[str, Any]:
                 "(64 KB). Move the bulk into a file fetched by a shorter script.",
                 "config.setup_script",
             )
+    if config["type"] == "self_hosted":
+        _nothing_but_defaults(config)
     return config
+
+
+def _nothing_but_defaults(config: Mapping[str, Any]) -> None:
+    """A self-hosted environment runs on the customer's own runner: networking and packages do
+    not apply, so only their defaults may be there (run after the usual checks of both)."""
+    networking = config.get("networking", {})
+    said = [
+        f"config.networking.{key}"
+        for key, default in (("allowed_hosts", []), *((f, False) for f in FLAGS))
+        if networking.get(key, default) != default
+    ]
+    if networking.get("type", "limited") != "limited":
+        said.insert(0, "config.networking.type")
+    said += [
+        f"config.packages.{key}"
+        for key, specs in config.get("packages", {}).items()
+        if key != "type" and specs
+    ]
+    if said:
+        raise invalid(
+            f"{said[0]} does not apply to a self-hosted environment (it runs on your own runner); "
+            'remove it, or use config.type "cloud".',
+            said[0],
+        )
 
 
 def _networking(value: Any) -> None:
@@ -246,7 +343,7 @@ def _networking(value: Any) -> None:
         known = _choices(NETWORKING_TYPES)
         message = f"config.networking.type must be one of {known}, not {_show(kind)}."
         raise invalid(message, "config.networking.type")
-    for flag in ("allow_package_managers", "allow_mcp_servers"):
+    for flag in FLAGS:
         if flag in networking and not isinstance(networking[flag], bool):
             param = f"config.networking.{flag}"
             raise invalid(f"{param} must be true or false, not {_show(networking[flag])}.", param)
@@ -269,10 +366,18 @@ def _allowed_hosts(value: Any) -> list[str]:
     param = "config.networking.allowed_hosts"
     if not isinstance(value, list):
         raise invalid(f"{param} must be an array of host names, not {_json_type(value)}.", param)
+    seen: dict[str, int] = {}
     for index, host in enumerate(value):
         problem = _host_problem(host)
         if problem:
             raise invalid(f"allowed_hosts[{index}] {problem}.", param)
+        first = seen.setdefault(host.lower(), index)  # DNS names are case-insensitive
+        if first != index:
+            raise invalid(
+                f"allowed_hosts[{index}] {_show(host)} repeats allowed_hosts[{first}]; list each "
+                "host once.",
+                param,
+            )
     return value
 
 
@@ -286,7 +391,7 @@ def _host_problem(host: Any) -> str | None:
         return f"{_show(host)} has a path; {bare}"
     if ":" in host:
         return f"{_show(host)} has a port; {bare}"
-    if len(host) > HOST_MAX or not _HOST_RE.match(host):
+    if len(host) > HOST_MAX or not _HOST_RE.fullmatch(host):  # match() lets a final "\n" by
         return f"{_show(host)} is not a valid host name; {bare}"
     return None
 
@@ -317,6 +422,48 @@ def _package_list(manager: str, specs: Any) -> None:
         if not isinstance(spec, str) or not spec.strip():
             message = f"{manager}[{index}] must be a non-empty package spec, not {_show(spec)}."
             raise invalid(message, param)
+        problem = _spec_problem(manager, spec)
+        if problem:
+            raise invalid(f"{manager}[{index}] {_show(spec)} {problem}.", param)
+
+
+def _spec_problem(manager: str, spec: str) -> str | None:
+    """What is wrong with one package spec (see the module docstring), or None."""
+    if spec != spec.strip():
+        return "has surrounding whitespace; remove it"
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in spec):
+        return "holds a control character or a line break; give one package per entry"
+    if spec.startswith("-"):
+        return "starts with '-', which an installer reads as an option; name a package"
+    if not SHELL_CHARACTERS.isdisjoint(spec):
+        return "holds a shell character (one of ; & | $ ` \\ ' \" { }); name one package"
+    if manager == "pip":
+        return _pip_problem(spec)
+    return None if _GRAMMAR_RES[manager].fullmatch(spec) else _GRAMMAR_HINTS[manager]
+
+
+_GRAMMAR_HINTS = {
+    "apt": "is not a Debian package name with an optional :arch and =version or /release "
+    "(such as curl, libc6:i386 or curl=7.81.0-1ubuntu1)",
+    "npm": f"is not an npm name (at most {NPM_NAME_MAX} characters) with an optional @version, "
+    "such as typescript@5.0.0 or @types/node@^20, without spaces",
+    **dict.fromkeys(
+        ("cargo", "gem", "go"),
+        "is not one token of printable ASCII without spaces or shell characters",
+    ),
+}
+
+
+def _pip_problem(spec: str) -> str | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        return "is not a PEP 508 requirement (such as pandas, pandas>=2 or requests[socks]>=2,<3)"
+    if not OPERATOR_CHARACTERS.isdisjoint(requirement.url or ""):
+        return "has a URL holding one of < > ( ) !, which a shell acts on; quote-free URLs only"
+    return None
 
 
 def _metadata(value: Any) -> dict[str, str]:
