@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._text import clip, safe_repr
+from .rules import NOT_INSTALLED_PACKAGE_MANAGERS
 from .spec import curl_command
 
 if TYPE_CHECKING:  # only for typing: environment.py may import this module
@@ -80,11 +81,16 @@ class _View:
     name: str
     statuses: tuple[tuple[str, str], ...]  # (text, tone)
     description: str
+    scope: str  # "" when the service said nothing
+    config_type: str  # "cloud", "self_hosted", or what else the service wrote
     networking: str
     hosts: tuple[str, ...]
     hosts_total: int
     package_managers: bool
+    mcp_servers: bool
     packages: tuple[tuple[str, tuple[str, ...], int], ...]  # (manager, shown, total)
+    setup_script: str  # its first line
+    setup_script_lines: int
     metadata: tuple[tuple[str, str], ...]
     metadata_total: int
     times: tuple[_Time, ...]
@@ -145,19 +151,25 @@ def for_display(bundle: dict[str, Any], include: Any, vendor_type: str) -> dict[
 def _view(env: Environment, data: Mapping[str, Any]) -> _View:
     hosts = env.allowed_hosts
     metadata = list(env.metadata.items())
+    script = _text_of(env.config.get("setup_script")).strip()
     return _View(
         id=_line(env.id),
         name=_line(env.name),
         statuses=_statuses(env),
         description=_block(env.description, _LONG),
+        scope=_line(env.scope or ""),
+        config_type=_line(env.config_type),
         networking=_line(env.networking),
         hosts=tuple(_line(host) for host in hosts[:_ITEMS]),
         hosts_total=len(hosts),
         package_managers=env.allow_package_managers,
+        mcp_servers=env.allow_mcp_servers,
         packages=tuple(
             (_line(str(manager)), tuple(_line(spec) for spec in specs[:_ITEMS]), len(specs))
             for manager, specs in list(env.packages.items())[:_ITEMS]
         ),
+        setup_script=_line(script.splitlines()[0] if script else ""),
+        setup_script_lines=len(script.splitlines()),
         metadata=tuple(
             (_line(str(key)), _block(_compact(value), _LONG)) for key, value in metadata[:_ITEMS]
         ),
@@ -251,6 +263,10 @@ def _block(value: str, limit: int) -> str:
     return clip(_UNSAFE.sub("\ufffd", text), limit)
 
 
+def _text_of(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _compact(value: object) -> str:
     """A value as short text: strings as they are, anything else as compact JSON or repr."""
     if isinstance(value, str):
@@ -293,18 +309,51 @@ def _summary(count: int, has_more: bool) -> str:
     return f"{_plural(count, 'environment')}{more}."
 
 
+def _self_hosted(view: _View) -> bool:
+    """Whether it runs on the customer's own runner, where networking and packages do not apply
+    (so the card shows neither)."""
+    return view.config_type == "self_hosted"
+
+
+def _runs_on(view: _View) -> str:
+    """Where it runs, said only when not in a Qoder cloud sandbox; "" there."""
+    if _self_hosted(view):
+        return "a self-hosted runner (networking and packages do not apply)"
+    return "" if view.config_type == "cloud" else f"config type {view.config_type}"
+
+
 def _network_summary(view: _View) -> str:
+    if _self_hosted(view):
+        return "self-hosted runner"
     hosts = f", {_plural(view.hosts_total, 'host')}" if view.hosts_total else ""
     return f"{view.networking}{hosts}"
 
 
-def _managers_text(view: _View) -> str:
-    return f"package managers {'allowed' if view.package_managers else 'blocked'}"
+def _access(view: _View) -> list[str]:
+    """What the sandbox may reach besides its networking type (MCP servers only when allowed: a
+    line for every card saying they are not would be noise)."""
+    access = [f"package managers {'allowed' if view.package_managers else 'blocked'}"]
+    return [*access, "MCP servers allowed"] if view.mcp_servers else access
+
+
+def _manager_label(manager: str) -> str:
+    """A package manager's name, marked when the service keeps its list but installs nothing."""
+    return f"{manager} (not installed)" if manager in NOT_INSTALLED_PACKAGE_MANAGERS else manager
 
 
 def _packages_summary(view: _View, limit: int = 80) -> str:
-    groups = [f"{manager}: {', '.join(specs)}" for manager, specs, _ in view.packages]
+    if _self_hosted(view):
+        return "—"  # they do not apply
+    groups = [
+        f"{_manager_label(manager)}: {', '.join(specs)}" for manager, specs, _ in view.packages
+    ]
     return clip("; ".join(groups), limit) or "none"
+
+
+def _script_summary(view: _View) -> str:
+    """The setup script's first line, and how many lines it has when more than one."""
+    more = f" ({view.setup_script_lines} lines)" if view.setup_script_lines > 1 else ""
+    return f"{view.setup_script}{more}"
 
 
 def _created(view: _View) -> _Time | None:
@@ -330,14 +379,26 @@ def _status_text(view: _View) -> str:
 def _card_text(view: _View) -> str:
     rows = [
         ("id", view.id),
-        ("networking", f"{_network_summary(view)}, {_managers_text(view)}"),
-        ("packages", _packages_summary(view, _SHORT)),
+        ("scope", view.scope),
+        ("runs on", _runs_on(view)),
+        *_sandbox_rows(
+            view,
+            ("networking", ", ".join([_network_summary(view), *_access(view)])),
+            ("packages", _packages_summary(view, _SHORT)),
+        ),
+        ("setup", _script_summary(view)),
         ("metadata", _plural(view.metadata_total, "key")),
         *((t.label.lower(), t.readable) for t in view.times),
     ]
     lines = [f"Environment {_name(view)} ({_status_text(view)})"]
-    lines += [f"  {label + ':':<12}{value}" for label, value in rows]
+    lines += [f"  {label + ':':<12}{value}" for label, value in rows if value]
     return "\n".join(lines)
+
+
+def _sandbox_rows(view: _View, *rows: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """The rows of a cloud sandbox (networking, packages): none on a self-hosted runner, where
+    they do not apply."""
+    return () if _self_hosted(view) else rows
 
 
 def _page_text(views: Sequence[_View], summary: str) -> str:
@@ -372,7 +433,7 @@ def _muted(text: str) -> str:
 
 
 def _networking_html(view: _View) -> str:
-    lines = [f"{_e(view.networking)} · {_e(_managers_text(view))}"]
+    lines = [" · ".join(_e(part) for part in (view.networking, *_access(view)))]
     if view.hosts_total:
         more = _muted(_more(len(view.hosts), view.hosts_total))
         lines.append(" ".join(filter(None, (f"allowed hosts: {_codes(view.hosts)}", more))))
@@ -384,9 +445,17 @@ def _packages_html(view: _View) -> str:
         return _muted("none")
     return "".join(
         f"<div><strong>{_e(manager)}</strong> ({total}): "
-        f"{' '.join(filter(None, (_codes(specs), _muted(_more(len(specs), total)))))}</div>"
+        f"{' '.join(filter(None, (_codes(specs), _muted(_more(len(specs), total)))))}"
+        f"{_not_installed_html(manager)}</div>"
         for manager, specs, total in view.packages
     )
+
+
+def _not_installed_html(manager: str) -> str:
+    """The mark of a list the service keeps but does not install (cargo, gem, go)."""
+    if manager not in NOT_INSTALLED_PACKAGE_MANAGERS:
+        return ""
+    return ' <span class="qoder-env-badge qoder-env-warn">not installed</span>'
 
 
 def _metadata_html(view: _View) -> str:
@@ -399,6 +468,15 @@ def _metadata_html(view: _View) -> str:
     )
     more = _muted(_more(len(view.metadata), view.metadata_total))
     return f'<table class="qoder-env-table"><tbody>{rows}</tbody></table>{more}'
+
+
+def _script_html(view: _View) -> str:
+    if not view.setup_script:
+        return ""
+    lines = view.setup_script_lines
+    return f"<code>{_e(view.setup_script)}</code>" + (
+        f" {_muted(f'({lines} lines)')}" if lines > 1 else ""
+    )
 
 
 def _time_html(moment: _Time) -> str:
@@ -415,12 +493,16 @@ def _card_html(view: _View) -> str:
             ("Description", f'<span class="qoder-env-text">{_e(view.description)}</span>')
         )
     fields += [
-        ("Networking", _networking_html(view)),
-        ("Packages", _packages_html(view)),
+        ("Scope", _e(view.scope)),
+        ("Runs on", _e(_runs_on(view))),
+        *_sandbox_rows(
+            view, ("Networking", _networking_html(view)), ("Packages", _packages_html(view))
+        ),
+        ("Setup script", _script_html(view)),
         ("Metadata", _metadata_html(view)),
         *((t.label, _time_html(t)) for t in view.times),
     ]
-    rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in fields)
+    rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in fields if value)
     name = _e(view.name) if view.name else _muted("(unnamed)")
     title = f'{name}<span class="qoder-env-sep"> — </span>{_badges(view)}'
     return (
@@ -475,17 +557,23 @@ def _created_html(view: _View) -> str:
 
 def _card_markdown(view: _View) -> str:
     hosts = ", ".join(_md_code(host) for host in view.hosts)
-    networking = f"{_md(_network_summary(view))}; {_md(_managers_text(view))}"
+    networking = "; ".join(_md(part) for part in (_network_summary(view), *_access(view)))
     packages = "; ".join(
-        f"{_md(manager)}: {', '.join(_md_code(spec) for spec in specs)}"
+        f"{_md(_manager_label(manager))}: {', '.join(_md_code(spec) for spec in specs)}"
         for manager, specs, _ in view.packages
     )
     metadata = ", ".join(f"{_md(key)} = {_md(value)}" for key, value in view.metadata)
     rows = [
         ("ID", _md_code(view.id)),
         ("Description", _md(view.description)),
-        ("Networking", networking + (f"; allowed hosts: {hosts}" if hosts else "")),
-        ("Packages", packages or "none"),
+        ("Scope", _md(view.scope)),
+        ("Runs on", _md(_runs_on(view))),
+        *_sandbox_rows(
+            view,
+            ("Networking", networking + (f"; allowed hosts: {hosts}" if hosts else "")),
+            ("Packages", packages or "none"),
+        ),
+        ("Setup script", _md_code(view.setup_script) if view.setup_script else ""),
         ("Metadata", metadata or "none"),
         *((t.label, _md(t.readable)) for t in view.times),
     ]

@@ -106,17 +106,15 @@ class Environment:
         return self._require_api(api).delete(self.id)
 
     def to_spec(self) -> EnvironmentSpec:
-        """A spec with this environment's name, description, config and metadata, to clone or
-        edit (server-filled defaults are left out)."""
-        from .spec import EnvironmentSpec
+        """A spec of this environment (name, description, scope, config and metadata), to clone or
+        edit. Never raises: the defaults a server fills in are left out; a value that breaks a rule
+        is kept, for ``problems()`` to report; what a spec cannot hold (a field this client does
+        not know, a value of the wrong JSON type) is left out, and stays in :attr:`data`."""
+        from .spec import EnvironmentSpec, read_known
 
-        body = {
-            "name": self.name,
-            "description": self.description,
-            "config": config_without_defaults(self.config) or {"type": "cloud"},
-            "metadata": self.metadata,
-        }
-        return EnvironmentSpec.from_body(body)
+        body = {key: self._data[key] for key in _SPEC_KEYS if key in self._data}
+        body["config"] = config_without_defaults(self._config())
+        return EnvironmentSpec(**read_known(body))
 
     def _require_api(self, api: EnvironmentsAPI | None) -> EnvironmentsAPI:
         chosen = api or self._api
@@ -162,6 +160,11 @@ class Environment:
         return _text(self._data.get("description"))
 
     @property
+    def scope(self) -> str | None:
+        """``organization`` or ``account`` as the service said it; None when it said nothing."""
+        return optional_text(self._data.get("scope"))
+
+    @property
     def config(self) -> dict[str, Any]:
         return copy.deepcopy(_mapping(self._data.get("config")))
 
@@ -194,6 +197,16 @@ class Environment:
         return "archived" if self.archived else "ready"
 
     @property
+    def config_type(self) -> str:
+        """``cloud`` (a Qoder sandbox; also when absent) or ``self_hosted`` (the customer's own
+        runner, where networking and packages do not apply), as written."""
+        return _text(self._config().get("type")) or "cloud"
+
+    @property
+    def self_hosted(self) -> bool:
+        return self.config_type == "self_hosted"
+
+    @property
     def networking(self) -> str:
         """The networking type as written, or ``limited`` (the service's default) when absent."""
         return _text(self._networking().get("type")) or "limited"
@@ -206,6 +219,10 @@ class Environment:
     @property
     def allow_package_managers(self) -> bool:
         return self._networking().get("allow_package_managers") is True
+
+    @property
+    def allow_mcp_servers(self) -> bool:
+        return self._networking().get("allow_mcp_servers") is True
 
     @property
     def packages(self) -> dict[str, list[str]]:
@@ -233,11 +250,13 @@ class Environment:
         """Whether this environment is what ``body`` (a create request) asked for, ignoring the
         defaults a server may fill in. Used to recognise our own create after a lost answer."""
         sent_config = body.get("config")
+        sent_scope = body.get("scope")
         return (
             self.name == body.get("name")
             and self.description == _text(body.get("description"))
-            and config_without_defaults(self.config)
-            == config_without_defaults(sent_config if isinstance(sent_config, Mapping) else {})
+            and (sent_scope is None or self.scope == sent_scope)  # unsent: the service's default
+            and _comparable(self._config())
+            == _comparable(sent_config if isinstance(sent_config, Mapping) else {})
             and self.metadata == dict(body.get("metadata") or {})
         )
 
@@ -311,16 +330,40 @@ class DeletedEnvironment:
         return cls(id=env_id)
 
 
+#: What of an environment a spec holds (besides its config).
+_SPEC_KEYS = ("name", "description", "scope", "metadata")
+
+
 def config_without_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` without the values a server fills in by default (empty lists and objects,
-    ``false``, ``null``, and the ``"type": "packages"`` marker), so two configs can be compared."""
+    ``false``, ``null``, the ``"type": "packages"`` marker, and on a self-hosted config, which has
+    no networking, a ``limited`` networking type), so two configs can be compared."""
+    cleaned = _without_defaults(config)
+    if cleaned.get("type") == "self_hosted" and cleaned.get("networking") == {"type": "limited"}:
+        del cleaned["networking"]
+    return cleaned
+
+
+def _without_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, Mapping):
-            value = config_without_defaults(value)
+            value = _without_defaults(value)
         if value in (None, False, [], {}, "") or (key, value) == ("type", "packages"):
             continue
         cleaned[key] = value
+    return cleaned
+
+
+def _comparable(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config as :meth:`Environment.matches` compares it: without defaults, and without a
+    ``limited`` networking type (what the service assumes when none is sent)."""
+    cleaned = config_without_defaults(config)
+    networking = cleaned.get("networking")
+    if isinstance(networking, dict) and networking.get("type") == "limited":
+        del networking["type"]
+        if not networking:
+            del cleaned["networking"]
     return cleaned
 
 

@@ -23,20 +23,30 @@ from ._core import new_idempotency_key
 from .environment import Environment
 from .errors import APIConnectionError, APIError, QoderError
 from .session import Session, current
-from .spec import EnvironmentSpec, curl_command
+from .spec import SANDBOX_TRAITS, EnvironmentSpec, curl_command
 
 __all__ = ["EnvironmentForm", "form"]
 
-#: Dropdown choices; "" stands for "not given" (the service then uses limited).
-_NETWORK_CHOICES = [
-    ("default (limited)", ""),
-    ("unrestricted", "unrestricted"),
-    ("limited", "limited"),
-    ("allowlist", "allowlist"),
-]
+#: Dropdown choices by trait; "" stands for "not given" (the service then uses its default).
+_CHOICES: dict[str, list[tuple[str, str]]] = {
+    "scope": [("not set (the service's default)", ""), ("organization", "organization"),
+              ("account", "account")],
+    "config_type": [("Cloud (a Qoder sandbox)", "cloud"),
+                    ("Self-hosted (your own runner)", "self_hosted")],
+    "networking": [("default (limited)", ""), ("unrestricted", "unrestricted"),
+                   ("limited", "limited"), ("allowlist", "allowlist")],
+}  # fmt: skip
+#: Dropdowns whose "" choice is the trait's None.
+_OPTIONAL = ("scope", "networking")
 _HOSTS_APPLY = ("limited", "allowlist", "allowed_hosts")
+#: Package lists the service keeps but does not install: in a section of their own, closed.
+_MORE_PACKAGES = ("cargo", "gem", "go")
 #: Traits whose widget value is the trait value itself.
-_LINKED = ("name", "description", "allow_package_managers", "apt", "pip", "npm", "setup_script")
+_LINKED = (
+    "name", "description", "config_type", "allow_package_managers", "allow_mcp_servers",
+    "apt", "pip", "npm", *_MORE_PACKAGES, "setup_script",
+)  # fmt: skip
+_DEFAULTS = {trait: EnvironmentSpec.class_traits()[trait].default() for trait in SANDBOX_TRAITS}
 _TICK_SECONDS = 0.1
 
 
@@ -67,14 +77,27 @@ class EnvironmentForm:
         w = widgets
         self.name = w.Text(placeholder="my-environment", continuous_update=True)
         self.description = w.Textarea(placeholder="What it is for (optional)", rows=2)
-        self.networking = w.Dropdown(options=self._network_options())
+        self.scope = w.Dropdown(options=self._options("scope"))
+        self.config_type = w.Dropdown(options=self._options("config_type"))
+        self.config_note = w.HTML(
+            "<em>Runs on your own runner: only the setup script applies; networking and "
+            "packages are not sent.</em>"
+        )
+        self.networking = w.Dropdown(options=self._options("networking"))
         self.allowed_hosts = w.TagsInput(allow_duplicates=False, placeholder="pypi.org")
         self.allow_package_managers = w.Checkbox(
             description="let apt, pip and npm reach their registries", indent=False
         )
+        self.allow_mcp_servers = w.Checkbox(
+            description="let the sandbox reach MCP servers", indent=False
+        )
         self.apt = w.TagsInput(allow_duplicates=False, placeholder="curl")
         self.pip = w.TagsInput(allow_duplicates=False, placeholder="pandas>=2")
         self.npm = w.TagsInput(allow_duplicates=False, placeholder="typescript@5.0.0")
+        self.cargo = w.TagsInput(allow_duplicates=False, placeholder="ripgrep")
+        self.gem = w.TagsInput(allow_duplicates=False, placeholder="rails")
+        self.go = w.TagsInput(allow_duplicates=False, placeholder="golang.org/x/tools/gopls")
+        self.more_packages = w.Accordion()
         self.setup_script = w.Textarea(
             placeholder="bash run after the packages install (optional)", rows=2
         )
@@ -82,6 +105,7 @@ class EnvironmentForm:
         self.add_metadata = w.Button(description="Add metadata", icon="plus")
         self.variable = w.Text(value=variable, continuous_update=True)
         self.summary = w.HTML()
+        self.warnings = w.HTML()
         self.submit_button = w.Button(
             description="Create environment",
             button_style="primary",
@@ -105,39 +129,44 @@ class EnvironmentForm:
         self._typing_metadata = False
         self._busy = False
         self._ready = False  # whether the last refresh found no problem
+        self._stashed: dict[str, Any] = {}  # the sandbox's values while self-hosted is chosen
         self._link()
         self._wire()
         self.widget = self._layout()
-        self._show_hosts_where_they_apply()
+        self._show_what_applies()
 
-    def _offer_networking(self, change: Mapping[str, Any]) -> None:
-        options = self._network_options()
-        if options != list(self.networking.options):
-            self.networking.options = options
+    def _offer(self, change: Mapping[str, Any]) -> None:
+        widget, options = getattr(self, change["name"]), self._options(change["name"])
+        if options != list(widget.options):
+            widget.options = options
 
-    def _network_options(self) -> list[tuple[str, str]]:
-        current = self.spec.networking or ""
-        known = [value for _, value in _NETWORK_CHOICES]
+    def _options(self, trait: str) -> list[tuple[str, str]]:
+        """A dropdown's choices, and the spec's own value as written when it is none of them."""
+        current = getattr(self.spec, trait) or ""
+        known = [value for _, value in _CHOICES[trait]]
         extra = [] if current in known else [(f"{current} (as written)", current)]
-        return [*_NETWORK_CHOICES, *extra]
+        return [*_CHOICES[trait], *extra]
 
     def _link(self) -> None:
         # Observed before the link so an unusual value (from a file, say) has an option first.
-        self.spec.observe(self._offer_networking, "networking")
+        self.spec.observe(self._offer, list(_CHOICES))
         # The spec comes first in each link: linking copies the source's value to the target.
         for trait in _LINKED:
             link((self.spec, trait), (getattr(self, trait), "value"))
-        link(
-            (self.spec, "networking"),
-            (self.networking, "value"),
-            transform=(_empty_if_none, _none_if_empty),
-        )
+        for trait in _OPTIONAL:
+            link(
+                (self.spec, trait),
+                (getattr(self, trait), "value"),
+                transform=(_empty_if_none, _none_if_empty),
+            )
         self.allowed_hosts.value = list(self.spec.allowed_hosts)
         self._show_metadata(self.spec.metadata)
 
     def _wire(self) -> None:
         self.allowed_hosts.observe(self._hosts_typed, "value")
         self.spec.observe(self._hosts_changed, ("networking", "allowed_hosts"))
+        self.spec.observe(self._config_type_changed, "config_type")
+        self.spec.observe(self._open_more_packages, list(_MORE_PACKAGES))
         self.spec.observe(self._metadata_changed, "metadata")
         self.add_metadata.on_click(lambda _: self._add_metadata_row("", ""))
         self.variable.observe(self._refresh, "value")
@@ -153,22 +182,49 @@ class EnvironmentForm:
         rows = [
             self._row("Name", self.name, "name"),
             self._row("Description", self.description, "description"),
+            self._row("Scope", self.scope, "scope"),
+            self._row("Config type", w.VBox([self.config_type, self.config_note]), "config_type"),
             self._row("Networking", self.networking, "networking"),
             self._row("Allowed hosts", self.allowed_hosts, "allowed_hosts"),
             self._row("", self.allow_package_managers, "allow_package_managers"),
+            self._row("", self.allow_mcp_servers, "allow_mcp_servers"),
             self._row("apt packages", self.apt, "apt"),
             self._row("pip packages", self.pip, "pip"),
             self._row("npm packages", self.npm, "npm"),
+            self._more_packages_section(),
             self._row("Setup script", self.setup_script, "setup_script"),
             self._row("Metadata", w.VBox([self.metadata_rows, self.add_metadata]), "metadata"),
             self._row("Store result in", self.variable, "variable"),
         ]
         buttons = w.HBox([self.submit_button, self.cancel_button, self.code_button])
         box = w.VBox(
-            [*rows, self.summary, buttons, self.status, self.code, self.preview, self.result]
+            [
+                *rows,
+                self.summary,
+                self.warnings,
+                buttons,
+                self.status,
+                self.code,
+                self.preview,
+                self.result,
+            ]
         )
         box.add_class("qoder-form")
         return box
+
+    def _more_packages_section(self) -> widgets.Accordion:
+        """cargo, gem and go, which the service keeps but does not install: rarely used, so
+        closed unless the spec already has some."""
+        labels = {"cargo": "cargo crates", "gem": "Ruby gems", "go": "Go modules"}
+        rows = [self._row(labels[trait], getattr(self, trait), trait) for trait in _MORE_PACKAGES]
+        self.more_packages.children = [widgets.VBox(rows)]
+        self.more_packages.set_title(0, "More package managers (cargo, gem, go: not installed)")
+        self._open_more_packages()
+        return self.more_packages
+
+    def _open_more_packages(self, change: object = None) -> None:
+        if any(getattr(self.spec, trait) for trait in _MORE_PACKAGES):
+            self.more_packages.selected_index = 0  # never hide a value the spec holds
 
     def _row(self, label: str, field: widgets.Widget, trait: str) -> widgets.HBox:
         problem = widgets.HTML()
@@ -194,12 +250,39 @@ class EnvironmentForm:
             self.spec.allowed_hosts = list(self.allowed_hosts.value) if self._hosts_apply() else []
         elif change["new"] and list(change["new"]) != list(self.allowed_hosts.value):
             self.allowed_hosts.value = list(change["new"])  # set on the spec from elsewhere
-        self._show_hosts_where_they_apply()
 
-    def _show_hosts_where_they_apply(self) -> None:
-        # Also shown while hosts are set where they do not apply, so the problem can be fixed.
-        shown = self._hosts_apply() or bool(self.spec.allowed_hosts)
-        self._rows["allowed_hosts"].layout.display = None if shown else "none"
+    # --- self-hosted: the sandbox's fields hidden and not sent, kept for a return to cloud -------
+
+    def _config_type_changed(self, change: Mapping[str, Any]) -> None:
+        if change["new"] == "self_hosted" and not self._stashed:
+            self._stashed = {
+                trait: getattr(self.spec, trait)
+                for trait in SANDBOX_TRAITS
+                if getattr(self.spec, trait) != _DEFAULTS[trait]
+            }
+            for trait in self._stashed:
+                setattr(self.spec, trait, _DEFAULTS[trait])
+        elif change["old"] == "self_hosted" and change["new"] != "self_hosted":
+            for trait, value in self._stashed.items():
+                if getattr(self.spec, trait) == _DEFAULTS[trait]:  # not set again meanwhile
+                    setattr(self.spec, trait, value)
+            self._stashed = {}
+
+    def _applies(self, trait: str) -> bool:
+        """Whether a field is shown: where it applies, or while it holds a value where it does
+        not, so the problem shown with it can be fixed."""
+        held = getattr(self.spec, trait) != _DEFAULTS[trait]
+        if self.spec.config_type == "self_hosted" and not held:
+            return False
+        return trait != "allowed_hosts" or self._hosts_apply() or held
+
+    def _show_what_applies(self) -> None:
+        for trait in SANDBOX_TRAITS:
+            self._rows[trait].layout.display = None if self._applies(trait) else "none"
+        more = any(self._applies(trait) for trait in _MORE_PACKAGES)
+        self.more_packages.layout.display = None if more else "none"
+        self_hosted = self.spec.config_type == "self_hosted"
+        self.config_note.layout.display = None if self_hosted else "none"
 
     # --- metadata rows ---------------------------------------------------------------------------
 
@@ -249,6 +332,11 @@ class EnvironmentForm:
         self._ready = not count
         self._enable_submit()
         self.summary.value = _summary(count, self.spec.name)
+        self.warnings.value = "".join(
+            f'<div class="qoder-form-warning"><b>Note:</b> {html.escape(warning.message)}</div>'
+            for warning in self.spec.warnings()
+        )
+        self._show_what_applies()
         self._show_preview(valid=not count)
 
     def _show_preview(self, *, valid: bool) -> None:

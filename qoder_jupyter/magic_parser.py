@@ -10,6 +10,7 @@ mistake is a :class:`~qoder_jupyter.errors.ValidationError` (field ``magic``) na
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import textwrap
 from collections.abc import Sequence
@@ -26,9 +27,10 @@ COMMANDS = {
     "With %%qoder_env the cell holds the request body as JSON (or YAML); flags override it.",
     "list": "List environments, newest first (all of them unless --limit).",
     "get": "Fetch one environment.",
-    "update": "Change an environment: name, description, metadata (--meta sets, --unset-meta "
-    "removes), or config flags (the other config fields are kept). With %%qoder_env the cell "
-    "holds the update body as JSON (or YAML).",
+    "update": "Change an environment: name, description, scope, metadata (--meta sets, "
+    "--unset-meta removes), or config flags (the other config fields are kept; --config-type "
+    "self_hosted keeps only the setup script). With %%qoder_env the cell holds the update body as "
+    "JSON (or YAML).",
     "archive": "Archive an environment: it can host no new sessions (there is no unarchive).",
     "delete": "Delete an environment.",
     "config": "Show every setting, its value and where it came from, and whether a token is set.",
@@ -42,6 +44,10 @@ _EXAMPLES = {
   %qoder_env create --form --from env   (the form, prefilled with a copy of env)
   %qoder_env create --name ds --network allowlist --allow-host pypi.org files.pythonhosted.org \\
       --allow-package-managers --pip "pandas>=2" numpy --meta team=data -o ds
+  %qoder_env create --name agents --scope organization --allow-mcp-servers
+  %qoder_env create --name runner --config-type self_hosted --setup-script "make setup"
+  %qoder_env create --name tools --cargo ripgrep --gem rails
+      (cargo, gem and go lists are kept but not installed: a warning says so)
   %qoder_env create --from base_spec --name copy-of-base --dry-run
   %qoder_env create --from environment.json""",
     "list": """examples:
@@ -53,7 +59,8 @@ _EXAMPLES = {
     "update": """examples:
   %qoder_env update env_019e… --description "for the Q3 study" --meta owner=ana
   %qoder_env update env_019e… --unset-meta owner
-  %qoder_env update env_019e… --pip "pandas>=2" scipy   (replaces the pip list)""",
+  %qoder_env update env_019e… --pip "pandas>=2" scipy   (replaces the pip list)
+  %qoder_env update env_019e… --scope account --allow-mcp-servers""",
     "archive": "example:\n  %qoder_env archive env_019e3bb39b6774d8878cd0b9d237574b",
     "delete": "example:\n  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b",
     "config": "example:\n  %qoder_env config\n  %config QoderEnv.base_url = 'http://127.0.0.1:8765/api/v1/cloud'",
@@ -132,11 +139,19 @@ def _help(parsers: dict[str, argparse.ArgumentParser], topic: list[str]) -> str:
     return "\n".join(lines)
 
 
+# KEY=VALUE: the key runs to the first '=' not escaped by a backslash ('\=' is an '=' of the key,
+# '\\' a backslash); the value is the rest, as it is.
+_META_ITEM = re.compile(r"((?:\\[\\=]|[^=])*)(=?)(.*)", re.DOTALL)
+_META_ESCAPE = re.compile(r"\\([\\=])")
+
+
 def _parse_meta(items: Sequence[str], problems: list[Problem]) -> dict[str, str]:
-    """``KEY=VALUE`` items as a dict, split at the first '=' so values may contain '='."""
+    """``KEY=VALUE`` items as a dict, split at the first unescaped '=' so values may contain '='
+    (and keys too, written '\\=')."""
     metadata: dict[str, str] = {}
     for item in items:
-        key, sep, value = item.partition("=")
+        raw_key, sep, value = _META_ITEM.fullmatch(item).groups()  # type: ignore[union-attr]
+        key = _META_ESCAPE.sub(r"\1", raw_key)
         shown = quoted(item)
         if not sep:
             message = f"--meta {shown} has no '=': write KEY=VALUE, e.g. --meta team=data."
@@ -224,6 +239,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
     _ADD_OWN_ARGUMENTS.get(command, lambda _: None)(parser)
     if command not in ("config", "login"):
+        parser.add_argument(
+            "--workspace",
+            metavar="WS",
+            help="the workspace id for this call (default: the QoderEnv.workspace setting)",
+        )
         parser.add_argument(
             "-o",
             "--out",

@@ -12,7 +12,7 @@ import getpass
 import itertools
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -92,16 +92,21 @@ class QoderEnvMagics(Magics):
         _lay_over(spec, magic_parser.spec_values(args))
         if args.form:
             return self._open_form(spec, args.out)
+        _warn(spec.warnings())
         if args.dry_run:
             url = f"{self.session.base_url}/environments"
             return _preview("POST", url, spec.to_body(), spec.to_magic())
-        environment = self._environments().create(spec, idempotency_key=args.idempotency_key)
+        environment = self._environments().create(
+            spec, idempotency_key=args.idempotency_key, workspace=args.workspace
+        )
         return self._store(self._out(args), environment)
 
     def _list(self, args: argparse.Namespace, cell: str | None) -> EnvironmentPage:
         _no_cell(cell, "list")
         found = self._environments().list_all(
-            include_archived=args.all or None, limit=min(args.limit or 100, 100)
+            include_archived=args.all or None,
+            limit=min(args.limit or 100, 100),
+            workspace=args.workspace,
         )
         items = list(itertools.islice(found, args.limit + 1 if args.limit else None))
         more = bool(args.limit) and len(items) > args.limit
@@ -110,7 +115,7 @@ class QoderEnvMagics(Magics):
 
     def _get(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "get")
-        environment = self._environments().retrieve(self._id(args.id))
+        environment = self._environments().retrieve(self._id(args.id), workspace=args.workspace)
         return self._store(self._out(args), environment)
 
     def _update(self, args: argparse.Namespace, cell: str | None) -> Any:
@@ -122,24 +127,29 @@ class QoderEnvMagics(Magics):
             if "config" in changes:
                 base = EnvironmentSpec(**read_body({"config": changes["config"]}))
             else:
-                base = self._environments().retrieve(env_id).to_spec()
+                base = self._environments().retrieve(env_id, workspace=args.workspace).to_spec()
+            if config_flags.get("config_type") == "self_hosted":
+                # A runner's config is just its setup script: networking and packages do not apply.
+                base = EnvironmentSpec(setup_script=base.setup_script)
             _lay_over(base, config_flags)
             changes["config"] = base
         update = EnvironmentUpdate(**changes)
+        _warn(update.warnings())
         if args.dry_run:
             url = f"{self.session.base_url}/environments/{env_id}"
             return _preview("POST", url, update.to_body())
-        environment = self._environments().update(env_id, update)
+        environment = self._environments().update(env_id, update, workspace=args.workspace)
         return self._store(self._out(args), environment)
 
     def _archive(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "archive")
-        environment = self._environments().archive(self._id(args.id))
+        environment = self._environments().archive(self._id(args.id), workspace=args.workspace)
         return self._store(self._out(args), environment)
 
     def _delete(self, args: argparse.Namespace, cell: str | None) -> DeletedEnvironment:
         _no_cell(cell, "delete")
-        return self._store(args.out or "deleted", self._environments().delete(self._id(args.id)))
+        deleted = self._environments().delete(self._id(args.id), workspace=args.workspace)
+        return self._store(args.out or "deleted", deleted)
 
     def _config(self, args: argparse.Namespace, cell: str | None) -> SettingsReport:
         _no_cell(cell, "config")
@@ -251,6 +261,12 @@ def _preview(method: str, url: str, body: dict[str, Any], magic: str = "") -> An
     return RequestPreview(method, url, body, magic)
 
 
+def _warn(warnings: Sequence[Problem]) -> None:
+    """Say what is sent as given but worth knowing: visible in the cell, not an error."""
+    for warning in warnings:
+        print(f"Warning: {warning.message}", file=sys.stderr)
+
+
 def _update_changes(
     args: argparse.Namespace, flags: Mapping[str, Any], cell: str | None
 ) -> dict[str, Any]:
@@ -259,7 +275,7 @@ def _update_changes(
     if cell and cell.strip():
         written = EnvironmentUpdate.from_body(_read_body(cell, "the cell"))
         changes = {k: v for k, v in vars(written).items() if v is not None}
-    changes.update({k: flags[k] for k in ("name", "description") if k in flags})
+    changes.update({k: flags[k] for k in ("name", "description", "scope") if k in flags})
     metadata = dict(changes.get("metadata") or {})
     metadata.update(flags.get("metadata", {}))
     metadata.update(dict.fromkeys(args.unset_meta or []))

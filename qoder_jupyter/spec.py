@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "CONFIG_TRAITS",
     "FIELDS",
     "MAGIC_PREFIX",
+    "SANDBOX_TRAITS",
     "TRAITS",
     "EnvironmentSpec",
     "Field",
@@ -40,6 +41,8 @@ __all__ = [
     "check_body",
     "curl_command",
     "read_body",
+    "read_known",
+    "value_warnings",
     "with_defaults",
 ]
 
@@ -75,6 +78,14 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field("name", ("name",), "text", "--name", "NAME", always=True),
     Field("description", ("description",), "text", "--description", "TEXT"),
+    Field("scope", ("scope",), "text", "--scope", "{" + ",".join(rules.SCOPES) + "}"),
+    Field(
+        "config_type",
+        ("config", "type"),
+        "text",
+        "--config-type",
+        "{" + ",".join(rules.CONFIG_TYPES) + "}",
+    ),
     Field(
         "networking",
         ("config", "networking", "type"),
@@ -91,6 +102,12 @@ FIELDS: tuple[Field, ...] = (
         "flag",
         "--allow-package-managers",
     ),
+    Field(
+        "allow_mcp_servers",
+        ("config", "networking", "allow_mcp_servers"),
+        "flag",
+        "--allow-mcp-servers",
+    ),
     *(Field(m, ("config", "packages", m), "list", f"--{m}", "PKG") for m in rules.PACKAGE_MANAGERS),
     Field("metadata", ("metadata",), "map", "--meta", "KEY=VALUE"),
     Field("setup_script", ("config", "setup_script"), "text", "--setup-script", "TEXT"),
@@ -98,6 +115,9 @@ FIELDS: tuple[Field, ...] = (
 TRAITS = tuple(field.trait for field in FIELDS)
 #: The traits inside ``config``: an update that sends any of them sends the whole config.
 CONFIG_TRAITS = tuple(field.trait for field in FIELDS if field.path[0] == "config")
+#: The config traits of a Qoder cloud sandbox (networking and packages): they do not apply to a
+#: self-hosted runner, whose config is just its setup script.
+SANDBOX_TRAITS = tuple(t for t in CONFIG_TRAITS if t not in ("config_type", "setup_script"))
 
 
 def _object_keys() -> dict[str, tuple[str, ...]]:
@@ -119,6 +139,16 @@ class EnvironmentSpec(HasTraits):
 
     name = Unicode("", help="The environment's name (required, at most 255 characters).")
     description = Unicode("", help="A free-text description.")
+    scope = Unicode(
+        None,
+        allow_none=True,
+        help="Who may use it: organization or account; not given: the service's default.",
+    )
+    config_type = Unicode(
+        "cloud",
+        help="cloud (a Qoder sandbox) or self_hosted (your own runner: only the setup script "
+        "applies; networking and packages do not).",
+    )
     networking = Unicode(
         None,
         allow_none=True,
@@ -126,11 +156,20 @@ class EnvironmentSpec(HasTraits):
     )
     allowed_hosts = List(Unicode(), help="Bare host names reachable under allowlist networking.")
     allow_package_managers = Bool(False, help="Let apt, pip and npm reach their registries.")
+    allow_mcp_servers = Bool(False, help="Let the sandbox reach MCP servers.")
     apt = List(Unicode(), help="apt packages to preinstall.")
     pip = List(Unicode(), help="pip requirement specs to preinstall.")
     npm = List(Unicode(), help="npm packages to preinstall.")
+    cargo = List(
+        Unicode(), help="cargo crates: accepted and kept, but not installed by the service."
+    )
+    gem = List(Unicode(), help="Ruby gems: accepted and kept, but not installed by the service.")
+    go = List(Unicode(), help="Go modules: accepted and kept, but not installed by the service.")
     # Untyped on purpose: a non-string value is reported by problems(), not refused on assignment.
-    metadata = Dict(help="String key/value pairs (at most 16).")
+    metadata = Dict(
+        help="String key/value pairs, at most 16 (in --meta KEY=VALUE, write an '=' in a key as "
+        "\\= and a backslash as \\\\)."
+    )
     setup_script = Unicode("", help="A bash script run after package installs (at most 64 KB).")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -148,6 +187,11 @@ class EnvironmentSpec(HasTraits):
     def problems(self) -> list[Problem]:
         """Every rule the spec breaks, in body order; empty when it can be sent. Never raises."""
         return rules.problems(self.values())
+
+    def warnings(self) -> list[Problem]:
+        """What is sent as given but worth knowing (e.g. cargo packages are kept, not installed);
+        never a reason to refuse the spec."""
+        return value_warnings(self.values())
 
     @property
     def is_valid(self) -> bool:
@@ -183,10 +227,10 @@ class EnvironmentSpec(HasTraits):
         """Read a request body back into a spec.
 
         Raises :class:`ValidationError` for what a spec cannot hold: a value of the wrong JSON type,
-        an unknown key, a missing ``config`` or a ``config.type`` other than "cloud". Values of the
-        right type that break a rule (a URL as a host, a 300-character name, a missing name, a
-        non-string metadata value) are kept, so the user can see them and fix them; ``problems()``
-        reports them.
+        an unknown key, a missing ``config`` or a ``config.type`` other than "cloud" and
+        "self_hosted". Values of the right type that break a rule (a URL as a host, a 300-character
+        name, a missing name, a non-string metadata value, networking on a self-hosted config) are
+        kept, so the user can see them and fix them; ``problems()`` reports them.
         """
         return cls(**read_body(body))
 
@@ -210,7 +254,7 @@ class EnvironmentSpec(HasTraits):
             elif field.kind == "list":
                 words.append(_flag_values(field.flag, value))
             else:
-                items = [f"{rules.typed_text(k)}={rules.typed_text(v)}" for k, v in value.items()]
+                items = [f"{_meta_key(k)}={rules.typed_text(v)}" for k, v in value.items()]
                 words.append(_flag_values(field.flag, items))
         return " ".join(words)
 
@@ -261,6 +305,7 @@ def body_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": None,
         "description": None,
+        "scope": None,
         "config": {"type": "cloud"},
         "metadata": None,
     }
@@ -277,6 +322,12 @@ def body_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
 def with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` with every absent trait at its default, as the rules expect them."""
     return {**_DEFAULTS, **values}
+
+
+def value_warnings(values: Mapping[str, Any]) -> list[Problem]:
+    """What the rules warn of in trait values (absent traits at their defaults): sent as given,
+    but worth telling the user, such as packages the service keeps but does not install."""
+    return rules.warnings(with_defaults(values))
 
 
 def check_body(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -297,6 +348,23 @@ def read_body(body: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             [Problem("body", f"The body is {rules.json_kind(body)}: it must be a JSON object.")]
         )
+    values, problems = _read(body)
+    problems += _config_type_problems(body)
+    if problems:
+        raise ValidationError(problems)
+    return values
+
+
+def read_known(body: object) -> dict[str, Any]:
+    """The trait values of a body that may hold more than a spec can, such as an environment a
+    service returned: read as :func:`read_body` reads them, except that what a spec cannot hold (a
+    field this client does not know, a value of the wrong JSON type) is left out instead of
+    refused. A value of the right type is kept even when it breaks a rule. Never raises."""
+    return _read(body)[0] if isinstance(body, Mapping) else {}
+
+
+def _read(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The trait values present in ``body``, and the problems of what a spec cannot hold."""
     objects, problems = _objects(body)
     values: dict[str, Any] = {}
     for field in FIELDS:
@@ -305,15 +373,17 @@ def read_body(body: Mapping[str, Any]) -> dict[str, Any]:
             value = _read_value(field, parent[field.key], problems)
             if value is not None:
                 values[field.trait] = value
-    problems += _config_type_problems(body)
-    if problems:
-        raise ValidationError(problems)
-    return values
+    return values, problems
 
 
 def _is_object(value: object) -> bool:
     """A JSON object: a dict (checked first, as it is cheap and nearly always so) or a Mapping."""
     return isinstance(value, (dict, Mapping))
+
+
+#: Keys a service fills in that carry nothing (the newest docs' ``"type": "packages"``): accepted
+#: with exactly this value, and not read.
+_MARKERS: dict[str, dict[str, str]] = {"config.packages": {"type": "packages"}}
 
 
 def _objects(body: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], list[Problem]]:
@@ -332,36 +402,51 @@ def _objects(body: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], lis
             problems.append(Problem(path, f"Expected an object, got {kind}: write {{...}}."))
             continue
         objects[path] = node
-        for unknown in (key for key in node if key not in known):
-            where = f"{path}." if path else ""
-            message = _unknown_key_message(path, unknown, known)
-            problems.append(Problem(where + rules.typed_text(unknown), message))
+        problems += _unknown_key_problems(path, node, known)
     return objects, problems
 
 
+def _unknown_key_problems(
+    path: str, node: Mapping[str, Any], known: Sequence[str]
+) -> Iterator[Problem]:
+    markers = _MARKERS.get(path, {})
+    where = f"{path}." if path else ""
+    for key in node:
+        if key in known or (key in markers and node[key] == markers[key]):
+            continue
+        if key in markers:
+            message = (
+                f'{where}{key} may only be "{markers[key]}" (a marker newer services add), not '
+                f"{rules.json_kind(node[key])}: remove it."
+            )
+        else:
+            message = _unknown_key_message(path, key, known)
+        yield Problem(where + rules.typed_text(key), message)
+
+
 def _config_type_problems(body: Mapping[str, Any]) -> list[Problem]:
+    """A missing config or config.type, or a type this client does not know (a non-string type
+    is reported as a wrong JSON type when it is read)."""
+    choices = " or ".join(f'"{kind}"' for kind in rules.CONFIG_TYPES)
     if "config" not in body:
         return [Problem("config", 'The config is missing: add "config": {"type": "cloud"}.')]
     config = body["config"]
-    found = _is_object(config) and "type" in config
-    config_type = config["type"] if found else None
-    if _is_object(config) and not found:
-        return [Problem("config.type", 'config.type is missing: set it to "cloud".')]
-    if found and config_type != "cloud":
+    if not _is_object(config):
+        return []  # reported with the shape of the body
+    if "type" not in config:
         message = (
-            f"config.type is {rules.json_kind(config_type)}: this client creates only cloud "
-            'environments; set it to "cloud".'
+            f'config.type is missing: set it to {choices} ("self_hosted" runs on your own '
+            "runner, with just a setup script)."
         )
+        return [Problem("config.type", message)]
+    config_type = config["type"]
+    if isinstance(config_type, str) and config_type not in rules.CONFIG_TYPES:
+        message = f"config.type is {rules.json_kind(config_type)}: choose {choices}."
         return [Problem("config.type", message)]
     return []
 
 
 def _unknown_key_message(path: str, key: object, known: Sequence[str]) -> str:
-    if path == "config.packages" and key in rules.UNSUPPORTED_PACKAGE_MANAGERS:
-        return (
-            f"This client does not support {key} packages (the service would not install them): "
-            f"remove {safe_repr(key)}, or install them from config.setup_script."
-        )
     where = path or "the body"
     return f"Unknown field {safe_repr(key)}: remove it; {where} takes only {', '.join(known)}."
 
@@ -420,6 +505,12 @@ def curl_command(method: str, url: str, body: Mapping[str, Any] | None = None) -
         payload = json.dumps(body, indent=2, ensure_ascii=False)
         lines += ['-H "Content-Type: application/json"', f"-d {shlex.quote(payload)}"]
     return " \\\n".join(lines)
+
+
+def _meta_key(key: object) -> str:
+    """A metadata key as ``--meta KEY=VALUE`` writes it: the first unescaped '=' ends the key, so
+    an '=' in the key is written '\\=' and a backslash '\\\\'."""
+    return rules.typed_text(key).replace("\\", "\\\\").replace("=", "\\=")
 
 
 def _flag_values(flag: str, values: Sequence[str]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import rules
 from .errors import Problem, ValidationError
-from .spec import EnvironmentSpec, body_from_values, read_body, with_defaults
+from .spec import EnvironmentSpec, body_from_values, read_body, value_warnings, with_defaults
 
 __all__ = ["UPDATE_FIELDS", "EnvironmentUpdate"]
 
@@ -30,6 +30,9 @@ class EnvironmentUpdate:
     config: EnvironmentSpec | Mapping[str, Any] | None = None
     #: A patch: a string sets the key, None deletes it; keys not named are kept.
     metadata: Mapping[str, str | None] | None = None
+    #: Who may use it: ``organization`` or ``account``. Last, so that positional calls written
+    #: before it existed keep their meaning.
+    scope: str | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> EnvironmentUpdate:
@@ -52,7 +55,8 @@ class EnvironmentUpdate:
             raise ValidationError(
                 [
                     Problem(
-                        "update", "Nothing to update: give a name, description, config or metadata."
+                        "update",
+                        "Nothing to update: give a name, description, scope, config or metadata.",
                     )
                 ]
             )
@@ -65,11 +69,23 @@ class EnvironmentUpdate:
             body["name"] = self.name
         if self.description is not None:
             body["description"] = self.description
+        if self.scope is not None:
+            body["scope"] = self.scope
         if config is not None:
             body["config"] = body_from_values(config)["config"]
         if self.metadata is not None:
             body["metadata"] = dict(self.metadata)
         return body
+
+    def warnings(self) -> list[Problem]:
+        """What the config sent is worth warning of (see :meth:`EnvironmentSpec.warnings`); empty
+        when no config is sent, or when it cannot be read (``to_body`` reports that)."""
+        if self.config is None:
+            return []
+        try:
+            return value_warnings(_config_values(self.config))
+        except ValidationError:
+            return []
 
     def _problems(self, config: Mapping[str, Any] | None) -> list[Problem]:
         problems = [
@@ -81,6 +97,10 @@ class EnvironmentUpdate:
             return problems
         if self.name is not None:
             problems += rules.name_problems(self.name)
+        if self.description is not None:
+            problems += rules.description_problems(self.description)
+        if self.scope is not None:
+            problems += rules.scope_problems(self.scope)
         if config is not None:
             problems += rules.config_problems(config)
         if self.metadata is not None:
@@ -93,6 +113,7 @@ class EnvironmentUpdate:
 _TYPES: dict[str, tuple[type, str]] = {
     "name": (str, "a string"),
     "description": (str, "a string"),
+    "scope": (str, "a string"),
     "metadata": (Mapping, "an object"),
 }
 

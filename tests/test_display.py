@@ -376,3 +376,75 @@ def test_any_json_like_environment_displays(ident, fields, config):
     page = page_bundle([env, env])
     check_bundle(page)
     assert page["application/json"]["data"] == [env.to_dict()] * 2
+
+
+SDK: dict[str, Any] = {  # every field the official SDK adds
+    "id": "env_019e3bb39b6774d8878cd0b9d2375752",
+    "name": "agents",
+    "scope": "organization",
+    "config": {
+        "type": "cloud",
+        "networking": {"type": "limited", "allow_mcp_servers": True},
+        "packages": {"type": "packages", "pip": ["numpy"], "cargo": ["ripgrep"], "gem": []},
+        "setup_script": "make setup\nmake test",
+    },
+}
+RUNNER: dict[str, Any] = {  # self-hosted, as the newest docs return it: defaults filled in
+    "id": "env_019e3bb39b6774d8878cd0b9d2375753",
+    "name": "runner",
+    "config": {
+        "type": "self_hosted",
+        "setup_script": "./bootstrap.sh",
+        "networking": {"type": "limited", "allowed_hosts": [], "allow_mcp_servers": False},
+        "packages": {"type": "packages", "apt": [], "cargo": []},
+    },
+}
+
+
+@pytest.mark.parametrize("shape", [SDK, RUNNER], ids=["sdk", "self-hosted"])
+def test_the_sdk_shapes_give_a_safe_bundle(shape):
+    check_bundle(environment_bundle(Environment(shape)))
+    check_bundle(page_bundle([Environment(shape)]))
+
+
+def test_the_card_shows_scope_mcp_servers_and_what_is_not_installed():
+    bundle = environment_bundle(Environment(SDK))
+    page, text, markdown = bundle["text/html"], bundle["text/plain"], bundle["text/markdown"]
+    assert "<dt>Scope</dt><dd>organization</dd>" in page
+    assert "limited · package managers blocked · MCP servers allowed" in page
+    assert (
+        "<strong>cargo</strong> (1): <code>ripgrep</code> "
+        '<span class="qoder-env-badge qoder-env-warn">not installed</span>' in page
+    )
+    assert "<strong>pip</strong> (1): <code>numpy</code></div>" in page  # pip is installed
+    assert "<strong>gem</strong>" not in page  # an empty list is not shown
+    assert '<dt>Setup script</dt><dd><code>make setup</code> <span class="qoder-env-muted">' in page
+    assert "Runs on" not in page  # a cloud sandbox: the usual case, not said
+    assert "  scope:      organization" in text
+    assert "limited, package managers blocked, MCP servers allowed" in text
+    assert "pip: numpy; cargo (not installed): ripgrep" in text
+    assert "  setup:      make setup (2 lines)" in text
+    assert "| Scope | organization |" in markdown
+    assert "MCP servers allowed" in markdown
+    assert "cargo (not installed): `ripgrep`" in markdown
+    plain = environment_bundle(Environment(SEED))
+    assert "MCP" not in plain["text/html"]  # not allowed: nothing said
+    assert "Scope" not in plain["text/html"]
+
+
+def test_a_self_hosted_card_says_so_instead_of_networking_and_packages():
+    bundle = environment_bundle(Environment(RUNNER))
+    page, text, markdown = bundle["text/html"], bundle["text/plain"], bundle["text/markdown"]
+    says = "a self-hosted runner (networking and packages do not apply)"
+    assert f"<dt>Runs on</dt><dd>{says}</dd>" in page
+    assert "<dt>Networking</dt>" not in page
+    assert "<dt>Packages</dt>" not in page
+    assert "<code>./bootstrap.sh</code>" in page
+    assert f"  runs on:    {says}" in text
+    assert "networking:" not in text
+    assert "packages:" not in text
+    assert f"| Runs on | {says} |" in markdown
+    assert "| Networking |" not in markdown
+    listed = page_bundle([Environment(RUNNER), Environment(SEED)])
+    assert "<td>self-hosted runner</td>" in listed["text/html"]
+    assert "self-hosted runner" in listed["text/plain"]

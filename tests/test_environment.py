@@ -197,3 +197,96 @@ def test_displayed_bundles_keep_json_out_of_jupyterlabs_way():
         assert listed["application/vnd.qoder.environment-list+json"]["data"] == [SEED]
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_the_sdk_fields_read_tolerantly():
+    env = Environment(
+        {
+            "id": "env_x",
+            "scope": "organization",
+            "config": {
+                "type": "self_hosted",
+                "networking": {"allow_mcp_servers": True},
+                "packages": {"cargo": ["ripgrep"]},
+            },
+        }
+    )
+    assert (env.scope, env.config_type, env.self_hosted) == ("organization", "self_hosted", True)
+    assert env.allow_mcp_servers
+    assert env.packages == {"cargo": ["ripgrep"]}
+    odd = Environment(
+        {"id": "env_x", "scope": 7, "config": {"networking": {"allow_mcp_servers": 1}}}
+    )
+    assert (odd.scope, odd.config_type, odd.self_hosted, odd.allow_mcp_servers) == (
+        None,
+        "cloud",
+        False,
+        False,
+    )
+
+
+def newest(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as the newest docs return it: every default filled in, even on a runner's."""
+    packages = {"type": "packages", **{m: [] for m in ("apt", "pip", "npm", "cargo", "gem", "go")}}
+    networking = {
+        "type": "limited",
+        "allowed_hosts": [],
+        "allow_package_managers": False,
+        "allow_mcp_servers": False,
+    }
+    return {
+        **config,
+        "networking": {**networking, **config.get("networking", {})},
+        "packages": {**packages, **config.get("packages", {})},
+    }
+
+
+SDK_CONFIG = {
+    "type": "cloud",
+    "networking": {"type": "allowlist", "allowed_hosts": ["pypi.org"], "allow_mcp_servers": True},
+    "packages": {"pip": ["numpy"], "cargo": ["ripgrep"], "gem": ["rails"], "go": ["x.org/y"]},
+    "setup_script": "make",
+}
+RUNNER_CONFIG = {"type": "self_hosted", "setup_script": "make"}
+
+
+@pytest.mark.parametrize("config", [SDK_CONFIG, RUNNER_CONFIG], ids=["sdk", "self-hosted"])
+@pytest.mark.parametrize("shape", ["as-sent", "newest"])
+def test_to_spec_keeps_every_field_in_every_shape(config, shape):
+    sent = {"name": "n", "description": "d", "scope": "account", "config": config}
+    returned = {"id": "env_x", **sent, "config": newest(config) if shape == "newest" else config}
+    env = Environment(returned)
+    spec = env.to_spec()
+    assert spec.body() == sent
+    assert spec.problems() == []
+    assert env.matches(sent)
+    assert not env.matches({**sent, "scope": "organization"})
+
+
+def test_matches_reads_limited_networking_as_the_default_it_is():
+    env = Environment({"id": "env_x", "name": "n", "config": newest({"type": "cloud"})})
+    assert env.matches({"name": "n", "config": {"type": "cloud"}})
+    assert env.matches(
+        {"name": "n", "config": {"type": "cloud", "networking": {"type": "limited"}}}
+    )
+    assert not env.matches({"name": "n", "config": {"type": "self_hosted"}})
+    assert not env.matches(
+        {"name": "n", "config": {"type": "cloud", "networking": {"type": "unrestricted"}}}
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": "env_x"},
+        {"id": "env_x", "config": "cloud", "metadata": [], "name": None, "scope": None},
+        {"id": "env_x", "config": {"type": 3, "networking": [], "packages": {"pip": "numpy"}}},
+        {"id": "env_x", "config": {"type": "vm", "image": "ubuntu", "networking": {"x": 1}}},
+        {"id": "env_x", "config": {"packages": {"type": "other", "brew": ["x"], "apt": [1, "a"]}}},
+        {"id": "env_x", "scope": "team", "metadata": {"n": 5, "a=b": "c"}},
+    ],
+)
+def test_to_spec_never_raises(data):
+    spec = Environment(data).to_spec()
+    spec.problems()  # what breaks a rule is kept, to be reported, never raised
+    assert Environment(data).data == data  # nothing dropped from the environment itself

@@ -428,3 +428,96 @@ def test_no_token_in_any_widget_state(emulator, namespace):
         states = [w.get_state() for w in _all_widgets(form.widget)]
     assert "Created" in status(form)
     assert canary not in json.dumps(states, default=str)
+
+
+# --- what the official SDK also sends (contract §7) ----------------------------------------------
+
+
+def test_the_sdk_fields_are_linked_both_ways(form):
+    form.name.value = "sdk"
+    form.scope.value = "organization"
+    form.allow_mcp_servers.value = True
+    form.cargo.value = ["ripgrep"]
+    assert form.spec.to_body() == {
+        "name": "sdk",
+        "scope": "organization",
+        "config": {
+            "type": "cloud",
+            "networking": {"allow_mcp_servers": True},
+            "packages": {"cargo": ["ripgrep"]},
+        },
+    }
+    form.spec.scope = None
+    form.spec.go = ["example.com/tool"]
+    assert (form.scope.value, form.go.value) == ("", ["example.com/tool"])
+    form.spec.scope = "team"  # from a file, say: offered as written, and reported
+    assert form.scope.value == "team"
+    assert "not a scope" in text(form.problems["scope"])
+    assert form.submit_button.disabled
+
+
+def test_more_package_managers_stay_closed_until_used(emulator, namespace):
+    def is_open(form: EnvironmentForm) -> bool:
+        return bool(form.more_packages.selected_index == 0)
+
+    closed = make_form(emulator, namespace)
+    assert not is_open(closed)
+    assert [closed.cargo, closed.gem, closed.go] == [
+        row.children[1].children[0] for row in closed.more_packages.children[0].children
+    ]
+    closed.spec.gem = ["rails"]  # set from Python: shown, never hidden
+    assert is_open(closed)
+    prefilled = make_form(emulator, namespace, spec=EnvironmentSpec(name="x", go=["example.com/y"]))
+    assert is_open(prefilled)
+
+
+def test_warnings_show_but_do_not_block_submit(form, emulator, namespace):
+    form.name.value = "warned"
+    form.cargo.value = ["ripgrep"]
+    assert "cargo packages are accepted and kept" in text(form.warnings)
+    assert "problem" not in form.summary.value
+    assert not form.submit_button.disabled
+    submit(form)
+    assert namespace["env"].packages == {"cargo": ["ripgrep"]}
+    form.cargo.value = []
+    assert text(form.warnings) == ""
+
+
+SANDBOX_ROWS = ("networking", "allow_package_managers", "allow_mcp_servers", "apt", "pip", "npm")
+
+
+def test_self_hosted_hides_the_sandbox_fields_sends_none_and_keeps_them(form, emulator, namespace):
+    fill(form)
+    cloud = form.spec.copy()
+    form.config_type.value = "self_hosted"
+    assert not any(shown(form._rows[trait]) for trait in (*SANDBOX_ROWS, "allowed_hosts"))
+    assert not shown(form.more_packages)
+    assert shown(form.config_note)
+    assert form.spec.body() == {
+        "name": "from-the-form",
+        "description": "typed in a form",
+        "config": {"type": "self_hosted", "setup_script": "echo ready"},
+        "metadata": {"team": "data", "owner": "ana"},
+    }
+    assert not form.submit_button.disabled
+    form.config_type.value = "cloud"  # back: every value as it was
+    assert form.spec == cloud
+    assert all(shown(form._rows[trait]) for trait in (*SANDBOX_ROWS, "allowed_hosts"))
+    assert not shown(form.config_note)
+    form.config_type.value = "self_hosted"
+    submit(form)
+    (stored,) = emulator.environments()
+    assert stored["config"] == {"type": "self_hosted", "setup_script": "echo ready"}
+
+
+def test_a_self_hosted_spec_with_sandbox_values_shows_them_to_be_fixed(emulator, namespace):
+    spec = EnvironmentSpec(name="runner", config_type="self_hosted", apt=["curl"])
+    form = make_form(emulator, namespace, spec=spec)
+    assert form.config_type.value == "self_hosted"
+    assert shown(form._rows["apt"])
+    assert not shown(form._rows["pip"])
+    assert "do not apply to a self-hosted environment" in text(form.problems["apt"])
+    assert form.submit_button.disabled
+    form.apt.value = []
+    assert not shown(form._rows["apt"])
+    assert not form.submit_button.disabled

@@ -210,6 +210,57 @@ def test_dry_run_shows_the_request_and_sends_nothing(shell, emulator):
     assert "env" not in shell.user_ns
 
 
+def test_the_sdk_fields_are_flags_and_warnings_do_not_stop_the_create(shell, emulator):
+    ran = run(
+        shell,
+        "%qoder_env create --name sdk --scope organization --network limited "
+        "--allow-mcp-servers --pip numpy --cargo ripgrep --gem rails",
+    )
+    assert ran.error is None, ran
+    warnings = [line for line in ran.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 2  # cargo and gem: kept, not installed
+    assert "cargo packages" in warnings[0]
+    assert "gem packages" in warnings[1]
+    (stored,) = emulator.environments()
+    assert stored["scope"] == "organization"
+    assert stored["config"] == {
+        "type": "cloud",
+        "networking": {"type": "limited", "allow_mcp_servers": True},
+        "packages": {"pip": ["numpy"], "cargo": ["ripgrep"], "gem": ["rails"]},
+    }
+    clone = run(shell, "%qoder_env create --from env --name sdk-clone --dry-run")
+    assert clone.result.body == {**stored_body(stored), "name": "sdk-clone"}
+    assert "Warning: " in clone.stderr  # a dry run warns too
+    assert len(emulator.environments()) == 1
+
+
+def stored_body(stored: dict[str, Any]) -> dict[str, Any]:
+    """The create request an environment answers (what a clone of it sends)."""
+    return {key: stored[key] for key in ("name", "scope", "config") if key in stored}
+
+
+def test_a_self_hosted_environment_and_the_updates_that_switch_it(shell, emulator):
+    ran = run(
+        shell, '%qoder_env create --name runner --config-type self_hosted --setup-script "make"'
+    )
+    assert ran.error is None, ran
+    assert ran.stderr == ""
+    runner = shell.user_ns["env"]
+    assert runner.self_hosted
+    assert run(shell, "%qoder_env create --name bad --config-type self_hosted --apt curl").error
+    run(shell, "%qoder_env create --name sandbox --network allowlist --allow-host pypi.org -o box")
+    box_id = shell.user_ns["box"].id
+    # Networking and packages do not apply to a runner: switching keeps only the setup script.
+    switched = run(shell, "%qoder_env update box --config-type self_hosted --setup-script x")
+    assert switched.error is None, switched
+    assert shell.user_ns["box"].config == {"type": "self_hosted", "setup_script": "x"}
+    run(shell, f"%qoder_env update {box_id} --scope account")
+    stored = {env["id"]: env for env in emulator.environments()}
+    assert stored[box_id]["scope"] == "account"
+    assert stored[box_id]["config"] == {"type": "self_hosted", "setup_script": "x"}
+    assert stored[runner.id]["config"] == {"type": "self_hosted", "setup_script": "make"}
+
+
 def test_validation_errors_fail_the_cell_and_name_every_problem(shell, emulator):
     ran = run(shell, "%qoder_env create --name '' --network allowlist --pip=-e")
     assert_failed_cleanly(ran, ValidationError, "3 problems", "name", "allowed_hosts", "pip[0]")
@@ -406,8 +457,11 @@ def test_the_stored_environment_can_refresh_and_change_itself(shell, emulator):
 def test_config_shows_values_and_sources_but_never_the_token(shell, emulator):
     shell.run_line_magic("config", "QoderEnv.max_retries = 5")
     text = run(shell, "%qoder_env config").result._repr_mimebundle_()["text/plain"]
-    assert "max_retries      5  (config)" in text
-    assert "timeout          30.0  (default)" in text
+    assert "max_retries         5  (config)" in text
+    assert "timeout             30.0  (default)" in text
+    assert "attempt_timeout     30.0  (default)" in text
+    assert "max_response_bytes  67108864  (default)" in text
+    assert "workspace           None  (default)" in text
     assert f"{emulator.base_url}  ($QODER_BASE_URL)" in text
     assert "set (from $QODER_PAT)" in text
     assert emulator.token not in text

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import traitlets
 
-from qoder_jupyter import magic_parser
+from qoder_jupyter import magic_parser, rules
 from qoder_jupyter import spec as spec_module
 from qoder_jupyter.credentials import DEFAULT_BASE_URL
 from qoder_jupyter.errors import Problem, ValidationError
@@ -118,7 +118,7 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
     ({"pip": [""]}, "config.packages.pip[0]", "An empty pip package"),
     ({"apt": [" "]}, "config.packages.apt[0]", "An empty apt package"),
     ({"npm": ["-g"]}, "config.packages.npm[0]", "npm would read it as an option: write 'g'"),
-    ({"pip": ["--"]}, "config.packages.pip[0]", "write a package name"),
+    ({"pip": ["--"]}, "config.packages.pip[0]", "run an installer with options from the setup"),
     ({"pip": ["numpy\npandas"]}, "config.packages.pip[0]", "line break"),
     ({"apt": ["curl\r"]}, "config.packages.apt[0]", "line break"),
     ({"apt": ["cu\x00rl"]}, "config.packages.apt[0]", "control character"),
@@ -130,7 +130,6 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
     ),
     ({"metadata": {"": "v"}}, "metadata['']", "key is empty"),
     ({"metadata": {"k" * 65: "v"}}, f"metadata[{'k' * 65!r}]", "at most 64"),
-    ({"metadata": {"a=b": "v"}}, "metadata['a=b']", "contains '='"),
     ({"metadata": {1: "v"}}, "metadata[1]", "not a string: write it as '1'"),
     ({"metadata": {"n": 5}}, "metadata['n']", "must be strings: write '5'"),
     ({"metadata": {"b": True}}, "metadata['b']", "write 'true'"),
@@ -168,7 +167,7 @@ def test_each_rule(values: dict[str, Any], field: str, fragment: str) -> None:
         {"pip": ["pandas>=2", "PyYAML==6.0.1", "requests[socks] >= 2"]},
         {"npm": ["typescript@5.0.0", "@scope/pkg"]},
         {"metadata": {f"k{i}": "v" for i in range(16)}},
-        {"metadata": {"k" * 64: "v" * 512, "url": "a=b"}},
+        {"metadata": {"k" * 64: "v" * 512, "url": "a=b", "a=b": "c"}},
         {"setup_script": "x" * 65536},
         {"description": "\n\t anything '\"$` goes"},
     ],
@@ -239,12 +238,18 @@ def test_field_problems_groups_by_trait() -> None:
     assert list(grouped) == [
         "name",
         "description",
+        "scope",
+        "config_type",
         "networking",
         "allowed_hosts",
         "allow_package_managers",
+        "allow_mcp_servers",
         "apt",
         "pip",
         "npm",
+        "cargo",
+        "gem",
+        "go",
         "metadata",
         "setup_script",
     ]
@@ -285,7 +290,10 @@ def test_minimal_body() -> None:
         ({"allow_package_managers": True}, {"networking": {"allow_package_managers": True}}),
         ({"allowed_hosts": ["pypi.org"]}, {"networking": {"allowed_hosts": ["pypi.org"]}}),
         ({"networking": "unrestricted"}, {"networking": {"type": "unrestricted"}}),
-        ({"npm": ["x"], "apt": ["y"]}, {"packages": {"apt": ["y"], "npm": ["x"]}}),
+        (
+            {"npm": ["left-pad"], "apt": ["wget"]},
+            {"packages": {"apt": ["wget"], "npm": ["left-pad"]}},
+        ),
         ({"setup_script": "true"}, {"setup_script": "true"}),
     ],
 )
@@ -374,8 +382,8 @@ def test_from_body_raises_every_type_error_and_unknown_key_at_once() -> None:
         "config": {
             "type": "cloud",
             "image": "ubuntu",
-            "networking": {"allowed_hosts": "pypi.org", "allow_mcp_servers": True},
-            "packages": {"pip": ["ok", 1], "cargo": ["ripgrep"], "apt": None},
+            "networking": {"allowed_hosts": "pypi.org", "allow_mcp_servers": "yes"},
+            "packages": {"pip": ["ok", 1], "cargo": "ripgrep", "apt": None, "type": "pkgs"},
         },
         "metadata": ["team=data"],
     }
@@ -392,9 +400,12 @@ def test_from_body_raises_every_type_error_and_unknown_key_at_once() -> None:
         "config.packages.pip[1]",
         "config.packages.cargo",
         "config.packages.apt",
+        "config.packages.type",
         "metadata",
     }
-    assert "does not support cargo packages" in fields["config.packages.cargo"]
+    assert "Expected an array, got the string 'ripgrep'" in fields["config.packages.cargo"]
+    assert "write true or false" in fields["config.networking.allow_mcp_servers"]
+    assert 'may only be "packages"' in fields["config.packages.type"]
     assert "Unknown field 'tags'" in fields["tags"]
     assert "takes only type, networking, packages, setup_script" in fields["config.image"]
     assert "the number 3" in fields["name"]
@@ -405,8 +416,12 @@ def test_from_body_raises_every_type_error_and_unknown_key_at_once() -> None:
     ("body", "field", "fragment"),
     [
         ({"name": "env"}, "config", "config is missing"),
-        ({"name": "env", "config": {}}, "config.type", 'set it to "cloud"'),
-        ({"name": "env", "config": {"type": "vm"}}, "config.type", "only cloud environments"),
+        ({"name": "env", "config": {}}, "config.type", 'set it to "cloud" or "self_hosted"'),
+        (
+            {"name": "env", "config": {"type": "vm"}},
+            "config.type",
+            'choose "cloud" or "self_hosted"',
+        ),
         ({"name": "env", "config": {"type": None}}, "config.type", "null"),
         ({"name": "env", "config": "cloud"}, "config", "Expected an object"),
         (
@@ -428,14 +443,19 @@ def test_from_body_raises_every_type_error_and_unknown_key_at_once() -> None:
             "write true or false",
         ),
         (
-            {"name": "env", "config": {"type": "cloud", "packages": {"gem": ["rails"]}}},
-            "config.packages.gem",
-            "does not support gem",
+            {"name": "env", "config": {"type": "cloud", "packages": {"type": "gem"}}},
+            "config.packages.type",
+            "may only be \"packages\" (a marker newer services add), not the string 'gem'",
         ),
         (
             {"name": "env", "config": {"type": "cloud", "packages": {"brew": ["x"]}}},
             "config.packages.brew",
-            "takes only apt, pip, npm",
+            "takes only apt, pip, npm, cargo, gem, go",
+        ),
+        (
+            {"name": "env", "scope": None, "config": {"type": "cloud"}},
+            "scope",
+            "Expected a string, got null",
         ),
     ],
 )
@@ -452,6 +472,121 @@ def test_from_body_needs_an_object(body: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         EnvironmentSpec.from_body(body)
     assert caught.value.problems[0].field == "body"
+
+
+# --- what the official SDK also sends (contract §7) --------------------------------------------
+
+
+def sdk_spec() -> EnvironmentSpec:
+    """Every field the official SDK adds, set."""
+    return EnvironmentSpec(
+        name="sdk",
+        scope="organization",
+        networking="limited",
+        allow_mcp_servers=True,
+        cargo=["ripgrep"],
+        gem=["rails"],
+        go=["golang.org/x/tools"],
+    )
+
+
+SDK_BODY = {
+    "name": "sdk",
+    "scope": "organization",
+    "config": {
+        "type": "cloud",
+        "networking": {"type": "limited", "allow_mcp_servers": True},
+        "packages": {"cargo": ["ripgrep"], "gem": ["rails"], "go": ["golang.org/x/tools"]},
+    },
+}
+SELF_HOSTED_BODY = {"name": "runner", "config": {"type": "self_hosted", "setup_script": "make"}}
+
+
+def test_the_sdk_fields_are_sent_in_body_order_and_read_back() -> None:
+    spec = sdk_spec()
+    assert json.dumps(spec.body()) == json.dumps(SDK_BODY)
+    assert EnvironmentSpec.from_body(SDK_BODY) == spec
+    self_hosted = EnvironmentSpec(name="runner", config_type="self_hosted", setup_script="make")
+    assert json.dumps(self_hosted.body()) == json.dumps(SELF_HOSTED_BODY)
+    assert EnvironmentSpec.from_body(SELF_HOSTED_BODY) == self_hosted
+    # The service's default scope and config type are not sent.
+    assert EnvironmentSpec(name="env", config_type="cloud").body() == {
+        "name": "env",
+        "config": {"type": "cloud"},
+    }
+
+
+def test_the_sdk_fields_have_flags_in_the_magic_line() -> None:
+    line = (
+        "%qoder_env create --name sdk --scope organization --network limited "
+        "--allow-mcp-servers --cargo ripgrep --gem rails --go golang.org/x/tools"
+    )
+    assert sdk_spec().to_magic() == line
+    assert parse_create(line) == sdk_spec()
+    runner = EnvironmentSpec.from_body(SELF_HOSTED_BODY)
+    assert runner.to_magic() == (
+        "%qoder_env create --name runner --config-type self_hosted --setup-script make"
+    )
+    assert parse_create(runner.to_magic()) == runner
+    help_text = magic_parser.build_parsers()["create"].format_help()
+    for flag in ("--scope {organization,account}", "--config-type {cloud,self_hosted}"):
+        assert flag in help_text
+    assert "not installed by the service" in " ".join(help_text.split())  # --cargo, --gem, --go
+
+
+def test_the_newest_filled_in_shape_reads_as_nothing_set() -> None:
+    body = {
+        "name": "env",
+        "config": {
+            "type": "cloud",
+            "networking": {
+                "allowed_hosts": [],
+                "allow_package_managers": False,
+                "allow_mcp_servers": False,
+            },
+            "packages": {"type": "packages", **{m: [] for m in rules.PACKAGE_MANAGERS}},
+        },
+    }
+    assert EnvironmentSpec.from_body(body) == EnvironmentSpec(name="env")
+    assert spec_module.check_body(body) == {"name": "env", "config": {"type": "cloud"}}
+
+
+def test_reading_what_a_service_returned_never_raises_and_keeps_what_a_spec_holds() -> None:
+    returned = {
+        "id": "env_x",
+        "name": 42,
+        "scope": "team",  # breaks a rule: kept, reported by problems()
+        "config": {
+            "type": "gpu",
+            "image": "ubuntu",  # unknown: left out
+            "networking": {"allow_mcp_servers": "yes", "allow_package_managers": True},
+            "packages": {"type": "packages", "cargo": ["ripgrep"], "pip": ["ok", 1]},
+        },
+        "metadata": {"a=b": 1},
+    }
+    assert spec_module.read_known(returned) == {
+        "scope": "team",
+        "config_type": "gpu",
+        "allow_package_managers": True,
+        "cargo": ["ripgrep"],
+        "metadata": {"a=b": 1},
+    }
+    odds: list[object] = [None, [], "env", {"config": "cloud"}, {"config": {"networking": []}}]
+    for odd in odds:
+        assert isinstance(spec_module.read_known(odd), dict)
+
+
+def test_warnings_do_not_refuse_the_spec() -> None:
+    spec = EnvironmentSpec(name="env", cargo=["ripgrep"], gem=["rails"])
+    assert spec.problems() == []
+    warned = spec.warnings()
+    assert [w.field.split("[")[0] for w in warned] == [
+        "config.packages.cargo",
+        "config.packages.gem",
+    ]
+    assert all("not install" in w.message for w in warned)
+    assert spec.to_body()["config"]["packages"] == {"cargo": ["ripgrep"], "gem": ["rails"]}
+    assert EnvironmentSpec(name="env", pip=["numpy"]).warnings() == []
 
 
 # --- curl -------------------------------------------------------------------------------------
@@ -542,6 +677,10 @@ def test_magic_full_line_in_flag_order() -> None:
         (
             EnvironmentSpec(name="env", metadata={"url": "a=b=c", "empty": ""}),
             "%qoder_env create --name env --meta url=a=b=c empty=",
+        ),
+        (  # the first unescaped '=' ends the key: '=' and '\' in a key are escaped
+            EnvironmentSpec(name="env", metadata={"a=b": "c", "x\\": "\\=", "\\=": ""}),
+            "%qoder_env create --name env --meta 'a\\=b=c' 'x\\\\=\\=' '\\\\\\=='",
         ),
         (
             EnvironmentSpec(name="-dash", description="--", setup_script="-x"),

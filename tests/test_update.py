@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -13,8 +14,10 @@ from qoder_jupyter.spec import EnvironmentSpec
 from qoder_jupyter.update import UPDATE_FIELDS, EnvironmentUpdate
 
 
-def test_the_fields_are_those_of_the_contract_in_body_order() -> None:
-    assert UPDATE_FIELDS == ("name", "description", "config", "metadata")
+def test_the_fields_are_those_of_the_contract_and_new_ones_come_last() -> None:
+    # Positional calls written before scope existed keep their meaning.
+    assert UPDATE_FIELDS == ("name", "description", "config", "metadata", "scope")
+    assert EnvironmentUpdate("n", "d", None, {"k": "v"}).metadata == {"k": "v"}
 
 
 def test_only_what_is_given_is_sent() -> None:
@@ -36,6 +39,38 @@ def test_a_config_is_sent_whole_from_a_spec_or_a_config_object() -> None:
     assert EnvironmentUpdate(config=config).to_body() == {"config": config}
 
 
+def test_the_sdk_fields_are_sent_scope_at_the_top_and_the_rest_in_the_config() -> None:
+    body = EnvironmentUpdate(
+        scope="account",
+        config=EnvironmentSpec(allow_mcp_servers=True, cargo=["ripgrep"], scope="ignored"),
+    ).to_body()
+    assert json.dumps(body) == json.dumps(
+        {
+            "scope": "account",
+            "config": {
+                "type": "cloud",
+                "networking": {"allow_mcp_servers": True},
+                "packages": {"cargo": ["ripgrep"]},
+            },
+        }
+    )
+    runner = {"type": "self_hosted", "setup_script": "make"}
+    assert EnvironmentUpdate(config=runner).to_body() == {"config": runner}
+    assert EnvironmentUpdate.from_body({"scope": "organization"}).scope == "organization"
+    with pytest.raises(ValidationError) as caught:
+        EnvironmentUpdate(scope=1).to_body()  # type: ignore[arg-type]
+    assert [p.field for p in caught.value.problems] == ["scope"]
+    with pytest.raises(ValidationError) as caught:
+        EnvironmentUpdate(scope="team").to_body()
+    assert [p.field for p in caught.value.problems] == ["scope"]
+
+
+def test_an_update_warns_of_what_its_config_sends() -> None:
+    assert EnvironmentUpdate(name="n").warnings() == []
+    assert EnvironmentUpdate(config={"type": "cloud", "packages": {"go": ["x"]}}).warnings()
+    assert EnvironmentUpdate(config={"type": "cloud", "packages": "x"}).warnings() == []
+
+
 def test_only_the_parts_sent_are_checked() -> None:
     # No name is sent, so the empty default name of a spec is no problem here.
     assert EnvironmentUpdate(config={"type": "cloud"}).to_body() == {"config": {"type": "cloud"}}
@@ -47,6 +82,9 @@ def test_only_the_parts_sent_are_checked() -> None:
         ).to_body()
     fields = [problem.field for problem in caught.value.problems]
     assert fields == ["name", "config.networking.allowed_hosts", f"metadata[{'k' * 65!r}]"]
+    with pytest.raises(ValidationError) as caught:
+        EnvironmentUpdate(description="file-\udcff").to_body()  # as read with surrogateescape
+    assert [problem.field for problem in caught.value.problems] == ["description"]
 
 
 def test_wrong_types_and_nothing_to_update_are_problems_not_crashes() -> None:
@@ -64,7 +102,7 @@ def test_from_a_body_names_unknown_fields() -> None:
     with pytest.raises(ValidationError) as caught:
         EnvironmentUpdate.from_body({"name": "x", "status": "ready", "id": "env_1"})
     assert [p.field for p in caught.value.problems] == ["id", "status"]
-    assert "an update takes name, description, config, metadata" in str(caught.value)
+    assert "an update takes name, description, config, metadata, scope" in str(caught.value)
 
 
 def test_both_clients_and_an_environment_take_an_update_or_its_fields(emulator: Emulator) -> None:
@@ -88,3 +126,19 @@ def test_both_clients_and_an_environment_take_an_update_or_its_fields(emulator: 
     asyncio.run(from_async())
     (stored,) = emulator.environments()
     assert (stored["name"], stored["description"]) == ("renamed", "from a later cell")
+
+
+def test_the_sdk_fields_reach_the_service_and_come_back(emulator: Emulator) -> None:
+    with Client(base_url=emulator.base_url, token=emulator.token) as client:
+        env = client.environments.create(name="sdk", networking="limited")
+        env.update(scope="organization", config=EnvironmentSpec(allow_mcp_servers=True, gem=["x"]))
+        assert (env.scope, env.allow_mcp_servers, env.packages) == (
+            "organization",
+            True,
+            {"gem": ["x"]},
+        )
+        env.update(config={"type": "self_hosted", "setup_script": "make"})
+        assert env.self_hosted
+    (stored,) = emulator.environments()
+    assert stored["scope"] == "organization"
+    assert stored["config"] == {"type": "self_hosted", "setup_script": "make"}
