@@ -44,12 +44,15 @@ format: $(READY)
 bench: $(READY)
 	$(BIN)/python -m benchmarks.bench $(BENCH)
 
-## soak: both clients create under 30 % faults while the emulator is killed and restarted, then the
-## fuzzers (hypothesis, schemathesis) with thousands of examples (options: make soak SOAK="--count 200")
+## soak: both clients create, then list, under 30 % faults of every kind (drips, lying encodings,
+## endless bodies, token echoes...) while the emulator is killed and restarted: 0 lost, 0 duplicated,
+## 0 hung, the token never shown; then the fuzzers (hypothesis, schemathesis) with thousands of
+## examples (options: make soak SOAK="--count 200 --attempt-timeout 1", see python -m benchmarks.soak -h)
 soak: $(READY)
 	$(BIN)/python -m benchmarks.soak $(SOAK)
 	QODER_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/test_fuzz_magics.py tests/test_fuzz_openapi.py tests/test_spec_properties.py
+		tests/test_fuzz_magics.py tests/test_fuzz_openapi.py tests/test_spec_properties.py \
+		tests/test_rules_agreement.py tests/test_hostile_shapes.py
 
 ## emulator: serve the emulator in the foreground (prints the base URL and a token to use)
 emulator: $(READY)

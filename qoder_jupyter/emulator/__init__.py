@@ -8,7 +8,9 @@ For demos, offline prototyping and tests::
 
 or from a shell: ``python -m qoder_jupyter.emulator`` (``qoder-emulator``). It is an independent
 implementation of the server side of the contract (shared/api/environments.md, §1, §2, §3, §5),
-with persistence (SQLite), idempotency keys, pagination, an OpenAPI document and injectable faults.
+with persistence (SQLite), idempotency keys, pagination, environments per workspace (§7), an
+OpenAPI document and injectable faults (:mod:`.faults`: server errors, resets, and proxies that
+repeat cursors, drip, lie about the encoding, never end a body or echo the token).
 """
 
 from __future__ import annotations

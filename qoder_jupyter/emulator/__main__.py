@@ -20,7 +20,7 @@ from types import FrameType
 
 from .core import Emulator
 from .dialects import DIALECTS
-from .faults import FAULT_KINDS
+from .faults import DRIP_INTERVAL, FAULT_KINDS, FAULT_SUMMARIES, check_drip_interval
 
 DEFAULT_PORT = 8765
 
@@ -50,6 +50,13 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _drip_seconds(value: str) -> float:
+    try:
+        return check_drip_interval(float(value))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _whole_seconds(value: str) -> int:
     seconds = int(value)
     if seconds < 0:
@@ -57,11 +64,21 @@ def _whole_seconds(value: str) -> int:
     return seconds
 
 
+def _faults_help() -> str:
+    lines = (f"  {kind:<15} {summary}" for kind, summary in FAULT_SUMMARIES.items())
+    return (
+        'fault kinds (--fault-kinds; "done": the request is carried out,\n'
+        "and a retry with the same Idempotency-Key replays it):\n" + "\n".join(lines)
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qoder-emulator",
         description="Serve a local emulator of the Qoder Environments API "
         "(for demos, offline prototyping and tests).",
+        epilog=_faults_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
@@ -87,7 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault-kinds",
         type=_fault_kinds,
         default=FAULT_KINDS,
-        help=f"comma-separated subset of {','.join(FAULT_KINDS)} (default: all)",
+        help="comma-separated fault kinds (default: all; listed below)",
+    )
+    parser.add_argument(
+        "--drip-interval",
+        type=_drip_seconds,
+        default=DRIP_INTERVAL,
+        help="seconds between two bytes of a drip fault (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, help="seed for random faults (reproducible runs)")
     parser.add_argument(
@@ -122,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         retry_after=args.retry_after,
         dialect=args.dialect,
+        drip_interval=args.drip_interval,
     )
     stopping = threading.Event()
 

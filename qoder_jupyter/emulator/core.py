@@ -20,7 +20,7 @@ from typing import Any
 
 from .bodies import DEFAULT_MAX_BODY_BYTES
 from .dialects import DIALECTS, Dialect
-from .faults import FAULT_KINDS, FaultPlan
+from .faults import DRIP_INTERVAL, FAULT_KINDS, FaultPlan, check_drip_interval
 from .ids import IdClock
 from .server import Backend, HTTPServer, RequestRecord
 from .service import API_PREFIX, Role, Service
@@ -39,8 +39,11 @@ class Emulator:
 
     ``tokens`` may read and write, ``readonly_tokens`` may only read; with no ``tokens`` one is
     generated. ``latency`` (seconds) delays every API request; ``fault_rate`` makes that share of
-    API requests fail with a kind drawn from ``fault_kinds`` (seeded by ``seed``). ``dialect``
-    picks the response shapes of one documented service version (see :mod:`.dialects`).
+    API requests fail with a kind drawn from ``fault_kinds`` (seeded by ``seed``; see
+    :mod:`.faults`), and ``drip_interval`` is the seconds between two bytes of a ``drip`` fault.
+    ``dialect`` picks the response shapes of one documented service version (see
+    :mod:`.dialects`). Environments are kept per workspace (the ``qoder-workspace-id`` header; see
+    :mod:`.service`).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class Emulator:
         retry_after: int = 1,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         dialect: Dialect = "seed",
+        drip_interval: float = DRIP_INTERVAL,
     ) -> None:
         if isinstance(tokens, str) or isinstance(readonly_tokens, str):
             raise TypeError("tokens and readonly_tokens are sequences of strings, not one string")
@@ -66,6 +70,7 @@ class Emulator:
         self._dialect: Dialect = dialect
         if latency < 0 or retry_after < 0 or max_body_bytes < 0:
             raise ValueError("latency, retry_after and max_body_bytes must not be negative")
+        check_drip_interval(drip_interval)
         #: True when no token was given and ``token`` was made up here (the CLI prints it then).
         self.token_generated = not tokens
         writers = list(tokens) or [generate_token()]
@@ -81,6 +86,7 @@ class Emulator:
             latency=float(latency),
             retry_after=retry_after,
             max_body_bytes=max_body_bytes,
+            drip_interval=float(drip_interval),
         )
         #: One record per API request received, in order. Never holds a token.
         self.requests: list[RequestRecord] = self._backend.records
@@ -134,6 +140,15 @@ class Emulator:
         self._backend.max_body_bytes = int(size)
 
     @property
+    def drip_interval(self) -> float:
+        """Seconds between two bytes of a ``drip`` fault's body."""
+        return self._backend.drip_interval
+
+    @drip_interval.setter
+    def drip_interval(self, seconds: float) -> None:
+        self._backend.drip_interval = check_drip_interval(seconds)
+
+    @property
     def base_url(self) -> str:
         """``http://HOST:PORT/api/v1/cloud``, once started."""
         if self._base_url is None:
@@ -183,9 +198,19 @@ class Emulator:
     # --- in-process hooks for tests ---------------------------------------------------------------
 
     def environments(self) -> list[dict[str, Any]]:
-        """Every stored environment (archived too) as the API returns it, oldest first."""
+        """Every stored environment (archived too, of every workspace) as the API returns it,
+        oldest first."""
         service = self._backend.service
         return [service.render(record) for record in self._require_store().all()]
+
+    def environments_by_workspace(self) -> dict[str | None, list[dict[str, Any]]]:
+        """Every stored environment, as :meth:`environments`, by the workspace id it belongs to
+        (``None``: the default workspace, of requests without ``qoder-workspace-id``)."""
+        service = self._backend.service
+        spaces: dict[str | None, list[dict[str, Any]]] = {}
+        for record in self._require_store().all():
+            spaces.setdefault(record.workspace or None, []).append(service.render(record))
+        return spaces
 
     def inject(self, kind: str, times: int = 1, *, method: str | None = None) -> None:
         """Fail the next ``times`` API requests (of ``method``, if given) with fault ``kind``."""
@@ -195,7 +220,7 @@ class Emulator:
         """Mark an environment as used by sessions, so that deleting it answers 409."""
         store = self._require_store()
         with store.atomic():
-            record = store.get(env_id)
+            record = store.find(env_id)
             if record is None:
                 raise KeyError(f"no environment {env_id!r}")
             store.replace(dataclasses.replace(record, in_use=in_use))

@@ -2,6 +2,7 @@
 
 - ``seed`` (default): the user's document. Create answers 201; an environment has ``status``
   (``ready`` or ``archived``) and ``archived_at``; delete answers 200 ``{"id", "type"}``.
+  ``scope`` (§7) is in the environment once it was sent, in every dialect.
 - ``newest``: the newest docs. No ``status``; ``config`` comes back with every default filled in
   (networking type, ``allowed_hosts: []``, ``allow_package_managers: false``,
   ``allow_mcp_servers: false``, every package list, ``"type": "packages"``).
@@ -33,6 +34,7 @@ def render(record: EnvironmentRecord, dialect: Dialect) -> dict[str, Any]:
         "type": "environment",
         "name": record.name,
         "description": record.description,
+        **({} if record.scope is None else {"scope": record.scope}),
         "status": "ready" if archived_at is None else "archived",
         "config": record.config,
         "metadata": record.metadata,

@@ -162,6 +162,7 @@ def emulator_args(
     fault_kinds: Sequence[str] = (),
     seed: int | None = None,
     retry_after: int | None = None,
+    drip_interval: float | None = None,
 ) -> tuple[str, ...]:
     """Command-line options for :class:`EmulatorProcess`."""
     args: list[str] = []
@@ -175,4 +176,6 @@ def emulator_args(
         args += ["--seed", str(seed)]
     if retry_after is not None:
         args += ["--retry-after", str(retry_after)]
+    if drip_interval is not None:
+        args += ["--drip-interval", str(drip_interval)]
     return tuple(args)

@@ -78,6 +78,8 @@ class Response:
     body: bytes = b""
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    reason: str | None = None  # the reason phrase; None: the standard one for the status
+    request_id: str | None = None  # the x-request-id header; None: the request's own
 
 
 def dump_json(value: Any) -> bytes:

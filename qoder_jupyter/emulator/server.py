@@ -4,7 +4,12 @@ Why it is fast enough: ``TCP_NODELAY`` is set on every accepted connection and e
 in a single ``write``, which avoids the 40 ms Nagle/delayed-ACK stall of the stock handler (see
 shared/testing/loopback.md).
 
-Nothing here logs headers, so neither the ``Authorization`` header nor a token can reach a log.
+Each connection has a thread of its own (:class:`~http.server.ThreadingHTTPServer`), so a fault
+that holds one connection (``drip``, ``oversized``) never stalls the others; such a fault ends
+when its client hangs up (the next write fails) or the emulator stops.
+
+Nothing here logs headers, so neither the ``Authorization`` header nor a token can reach a log
+(the ``token-echo`` faults send it back to the client on purpose, and to no one else).
 """
 
 from __future__ import annotations
@@ -24,9 +29,20 @@ from urllib.parse import urlsplit
 
 from . import openapi
 from .bodies import DEFAULT_MAX_BODY_BYTES, Body, read_body
-from .faults import BEFORE_KINDS, FaultPlan
-from .responses import ApiError, Response, request_id_for
-from .service import API_PREFIX, ApiRequest, Service
+from .faults import (
+    BEFORE_KINDS,
+    DRIP_INTERVAL,
+    OVERSIZED_CHUNK,
+    OVERSIZED_MAX_BYTES,
+    OVERSIZED_START,
+    WIRE_KINDS,
+    FaultPlan,
+    after_response,
+    bad_chunks,
+    before_response,
+)
+from .responses import JSON_TYPE, ApiError, Response, request_id_for
+from .service import API_PREFIX, WORKSPACE_HEADER, ApiRequest, Service
 
 logger = logging.getLogger("qoder_jupyter.emulator")
 
@@ -43,7 +59,8 @@ class RequestRecord:
     idempotency_key: str | None
     request_id: str
     status: int | None  # None when no answer was sent (a "reset-after" fault)
-    fault: str | None
+    fault: str | None  # the fault applied (see .faults); None: the service's own answer went out
+    workspace: str | None = None  # the qoder-workspace-id sent; None: none (the default workspace)
 
 
 @dataclass
@@ -55,6 +72,7 @@ class Backend:
     latency: float = 0.0
     retry_after: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    drip_interval: float = DRIP_INTERVAL
     records: list[RequestRecord] = field(default_factory=list)
 
 
@@ -91,6 +109,10 @@ class HTTPServer(ThreadingHTTPServer):
         # Wake handle_request(), which is blocked waiting for a connection.
         with contextlib.suppress(OSError):
             socket.create_connection((self.server_name, self.server_port), timeout=1).close()
+
+    def stopping(self, wait: float = 0.0) -> bool:
+        """Whether the server is stopping, waiting up to ``wait`` seconds for it to begin."""
+        return self._stopping.wait(wait) if wait > 0 else self._stopping.is_set()
 
     def close_connections(self) -> None:
         with self._connections_lock:
@@ -174,17 +196,21 @@ class Handler(BaseHTTPRequestHandler):
         backend = self.server.backend
         if backend.latency > 0:
             time.sleep(backend.latency)
-        fault = backend.faults.next(self.command)
+        listing = self.command == "GET" and path == API_PREFIX + "/environments"
+        fault = backend.faults.next(self.command, listing=listing)
         if fault in BEFORE_KINDS:
-            response = self._fault_response(fault, request_id)
-        elif body.error is not None:
-            response = body.error.to_response(request_id)
+            authorization = self._header("authorization")
+            response = before_response(fault, request_id, backend.retry_after, authorization)
         else:
-            response = self._call_service(path, query, body.data, request_id)
-            if fault == "500-after":
-                message = "Internal server error (emulated fault 500-after: the request was done)."
-                response = ApiError(500, message).to_response(request_id)
-        reset = fault == "reset-after"
+            if body.error is not None:
+                response = body.error.to_response(request_id)
+            else:
+                response = self._call_service(path, query, body.data, request_id)
+            faulty = after_response(fault, response, query, request_id)
+            if faulty is not None:
+                response = faulty
+            elif fault not in WIRE_KINDS:
+                fault = None  # drawn, but it does not apply to this answer
         backend.records.append(
             RequestRecord(
                 method=self.command,
@@ -192,12 +218,25 @@ class Handler(BaseHTTPRequestHandler):
                 query=query,
                 idempotency_key=self._header("idempotency-key"),
                 request_id=request_id,
-                status=None if reset else response.status,
+                status=_status_sent(fault, response),
                 fault=fault,
+                workspace=self._header(WORKSPACE_HEADER),
             )
         )
-        if reset:
+        self._deliver(fault, response, request_id)
+
+    def _deliver(self, fault: str | None, response: Response, request_id: str) -> None:
+        """Send ``response``, or carry out a fault that happens on the socket itself."""
+        if fault == "reset-after":
             self._reset()
+        elif fault == "drip" and self.command != "HEAD":
+            self._drip(response, request_id)
+        elif fault == "oversized" and self.command != "HEAD":
+            self._oversized(request_id)
+        elif fault == "bad-chunking" and self.command != "HEAD":
+            self.close_connection = True  # the stream is out of step: nothing may follow
+            head = self._head(response, request_id, ("Transfer-Encoding: chunked",))
+            self._write(head + bad_chunks(response.body))
         else:
             self._send(response, request_id)
 
@@ -212,6 +251,7 @@ class Handler(BaseHTTPRequestHandler):
             sent_api_key=self._header("x-api-key") is not None,
             idempotency_key=self._header("idempotency-key"),
             request_id=request_id,
+            workspace=self._header(WORKSPACE_HEADER),
         )
         try:
             return self.server.backend.service.handle(request)
@@ -219,20 +259,6 @@ class Handler(BaseHTTPRequestHandler):
             logger.exception("emulator failure on %s %s", self.command, path)
             message = "Internal server error in the emulator; see its log."
             return ApiError(500, message).to_response(request_id)
-
-    def _fault_response(self, fault: str, request_id: str) -> Response:
-        if fault == "503-empty":
-            return Response(503)
-        if fault == "429":
-            seconds = str(self.server.backend.retry_after)
-            error = ApiError(
-                429,
-                f"Too many requests (emulated fault 429); retry after {seconds} s.",
-                headers=(("Retry-After", seconds),),
-            )
-            return error.to_response(request_id)
-        message = "Internal server error (emulated fault 500-before: nothing was done)."
-        return ApiError(500, message).to_response(request_id)
 
     def _openapi(self, request_id: str) -> Response:
         if self.command not in ("GET", "HEAD"):
@@ -251,28 +277,67 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         return body
 
-    def _send(self, response: Response, request_id: str) -> None:
+    def _head(
+        self, response: Response, request_id: str, framing: tuple[str, ...] | None = None
+    ) -> bytes:
+        """The status line and headers; ``framing`` replaces the ``Content-Length`` line."""
         lines = [
-            f"HTTP/1.1 {response.status} {_reason(response.status)}",
+            f"HTTP/1.1 {response.status} {response.reason or _reason(response.status)}",
             f"Date: {self.date_time_string()}",
             f"Server: {self.server_version}",
-            f"x-request-id: {request_id}",
+            f"x-request-id: {response.request_id or request_id}",
         ]
         if response.content_type:
             lines.append(f"Content-Type: {response.content_type}")
-        if response.status != 204:  # a 204 must not carry Content-Length (RFC 9110 8.6)
+        if framing is not None:
+            lines.extend(framing)
+        elif response.status != 204:  # a 204 must not carry Content-Length (RFC 9110 8.6)
             lines.append(f"Content-Length: {len(response.body)}")
         lines.extend(f"{name}: {value}" for name, value in response.headers)
         if self.close_connection:
             lines.append("Connection: close")
         elif self.request_version == "HTTP/1.0":
             lines.append("Connection: keep-alive")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        try:  # headers and body in one write: no Nagle stall, one segment when small
-            self.wfile.write(head if self.command == "HEAD" else head + response.body)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+    def _send(self, response: Response, request_id: str) -> None:
+        head = self._head(response, request_id)
+        # Headers and body in one write: no Nagle stall, one segment when small.
+        self._write(head if self.command == "HEAD" else head + response.body)
+        self.log_request(response.status, len(response.body))
+
+    def _write(self, data: bytes) -> bool:
+        """Write ``data``; False (and the connection is to close) when the client has gone."""
+        try:
+            self.wfile.write(data)
         except OSError:
             self.close_connection = True
-        self.log_request(response.status, len(response.body))
+            return False
+        return True
+
+    def _drip(self, response: Response, request_id: str) -> None:
+        """Headers at once, then the body a byte at a time: until it is all out, the client hangs
+        up (a write fails) or the emulator stops."""
+        interval = self.server.backend.drip_interval
+        if not self._write(self._head(response, request_id)):
+            return
+        for index in range(len(response.body)):
+            if self.server.stopping(interval) or not self._write(response.body[index : index + 1]):
+                self.close_connection = True
+                return
+
+    def _oversized(self, request_id: str) -> None:
+        """A 200 whose chunked JSON body never ends, up to OVERSIZED_MAX_BYTES; then the connection
+        closes without the last chunk."""
+        self.close_connection = True  # the body never ends: nothing can follow it
+        head = self._head(
+            Response(200, content_type=JSON_TYPE), request_id, ("Transfer-Encoding: chunked",)
+        )
+        sent = 0
+        ok = self._write(head + OVERSIZED_START)
+        while ok and sent < OVERSIZED_MAX_BYTES and not self.server.stopping():
+            ok = self._write(OVERSIZED_CHUNK)
+            sent += len(OVERSIZED_CHUNK)
 
     def _reset(self) -> None:
         """Drop the connection with a TCP RST and no answer, as a crashing gateway would."""
@@ -283,6 +348,12 @@ class Handler(BaseHTTPRequestHandler):
             # The socket really closes only once rfile (a makefile() of it) is closed as well.
             self.connection.close()
             self.rfile.close()
+
+
+def _status_sent(fault: str | None, response: Response) -> int | None:
+    if fault == "reset-after":
+        return None
+    return 200 if fault == "oversized" else response.status
 
 
 def _reason(status: int) -> str:

@@ -4,7 +4,12 @@ One connection (``:memory:`` by default, or a file so data survives a restart) g
 re-entrant lock. :meth:`Store.atomic` holds that lock for a whole check-and-act sequence inside one
 transaction, which is what makes name uniqueness and idempotency keys race-free.
 
-Tokens are never stored: idempotency records are keyed by a SHA-256 digest of the token.
+Tokens are never stored: idempotency records are keyed by a SHA-256 digest of the token (and
+workspace). Every environment belongs to one workspace (``""`` is the default one); the look-ups
+that the API makes take the workspace, so one workspace never sees another's environments.
+
+Schema versions: 1 had no workspaces and no ``scope``; opening such a file adds both columns, and
+every environment in it is in the default workspace, without a scope.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 from .validation import ListQuery
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS environments (
     id TEXT PRIMARY KEY,
@@ -33,10 +38,13 @@ CREATE TABLE IF NOT EXISTS environments (
     created INTEGER NOT NULL,
     updated INTEGER NOT NULL,
     archived INTEGER,
-    in_use INTEGER NOT NULL DEFAULT 0
+    in_use INTEGER NOT NULL DEFAULT 0,
+    workspace TEXT NOT NULL DEFAULT '',
+    scope TEXT
 );
-CREATE INDEX IF NOT EXISTS environments_live_names ON environments (name_key)
-    WHERE archived IS NULL;
+CREATE INDEX IF NOT EXISTS environments_live_names_by_workspace
+    ON environments (workspace, name_key) WHERE archived IS NULL;
+CREATE INDEX IF NOT EXISTS environments_by_workspace ON environments (workspace, id);
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -47,10 +55,28 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (scope, key)
 );
 """
-_SELECT = (
-    "SELECT id, name, description, config, metadata, created, updated, archived, in_use "
-    "FROM environments "
+# The columns of an EnvironmentRecord, in its order (name_key is derived from the name).
+_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "config",
+    "metadata",
+    "created",
+    "updated",
+    "archived",
+    "in_use",
+    "workspace",
+    "scope",
 )
+# Built from the constant names above, never from input (hence the noqa).
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM environments "  # noqa: S608
+_INSERT = (
+    f"INSERT INTO environments ({', '.join(_COLUMNS)}, name_key) "  # noqa: S608
+    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
+)
+_ASSIGNMENTS = ", ".join(f"{column} = ?" for column in (*_COLUMNS[1:], "name_key"))
+_UPDATE = f"UPDATE environments SET {_ASSIGNMENTS} WHERE id = ?"  # noqa: S608
 
 
 def name_key(name: str) -> str:
@@ -69,6 +95,8 @@ class EnvironmentRecord:
     updated: int
     archived: int | None = None
     in_use: bool = False
+    workspace: str = ""  # "" is the default workspace
+    scope: str | None = None  # None: never sent
 
 
 @dataclass(frozen=True)
@@ -92,10 +120,17 @@ class Store:
 
     def _migrate(self) -> None:
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version not in (0, _SCHEMA_VERSION):
+        if version not in (0, 1, _SCHEMA_VERSION):
             raise RuntimeError(
-                f"the database has schema version {version}; expected {_SCHEMA_VERSION}"
+                f"the database has schema version {version}; this emulator reads versions 1 to "
+                f"{_SCHEMA_VERSION}: use a newer qoder-jupyter, or another --db file"
             )
+        if version == 1:  # before workspaces: everything goes to the default workspace
+            self._db.execute(
+                "ALTER TABLE environments ADD COLUMN workspace TEXT NOT NULL DEFAULT ''"
+            )
+            self._db.execute("ALTER TABLE environments ADD COLUMN scope TEXT")
+            self._db.execute("DROP INDEX IF EXISTS environments_live_names")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
@@ -117,23 +152,31 @@ class Store:
 
     # --- environments -----------------------------------------------------------------------------
 
-    def get(self, env_id: str) -> EnvironmentRecord | None:
+    def get(self, env_id: str, workspace: str) -> EnvironmentRecord | None:
+        return self._one(_SELECT + "WHERE id = ? AND workspace = ?", (env_id, workspace))
+
+    def find(self, env_id: str) -> EnvironmentRecord | None:
+        """The environment with this id, whatever its workspace (for the in-process hooks)."""
         return self._one(_SELECT + "WHERE id = ?", (env_id,))
 
-    def live_with_name(self, name: str, *, other_than: str = "") -> EnvironmentRecord | None:
-        """A non-archived environment with this name, other than ``other_than``."""
+    def live_with_name(
+        self, name: str, workspace: str, *, other_than: str = ""
+    ) -> EnvironmentRecord | None:
+        """A non-archived environment of ``workspace`` with this name, other than ``other_than``."""
         return self._one(
-            _SELECT + "WHERE name_key = ? AND archived IS NULL AND id != ? LIMIT 1",
-            (name_key(name), other_than),
+            _SELECT + "WHERE workspace = ? AND name_key = ? AND archived IS NULL AND id != ? "
+            "LIMIT 1",
+            (workspace, name_key(name), other_than),
         )
 
     def all(self) -> list[EnvironmentRecord]:
         return self._many(_SELECT + "ORDER BY id", ())
 
-    def page(self, query: ListQuery) -> tuple[list[EnvironmentRecord], bool]:
-        """One page, newest first, and whether more lie beyond it in the direction of travel."""
-        clauses: list[str] = []
-        params: list[Any] = []
+    def page(self, query: ListQuery, workspace: str) -> tuple[list[EnvironmentRecord], bool]:
+        """One page of ``workspace``, newest first, and whether more lie beyond it in the direction
+        of travel."""
+        clauses: list[str] = ["workspace = ?"]
+        params: list[Any] = [workspace]
         if not query.include_archived:
             clauses.append("archived IS NULL")
         if query.created_gte is not None:
@@ -146,7 +189,7 @@ class Store:
         if query.cursor is not None:
             clauses.append("id > ?" if backwards else "id < ?")
             params.append(query.cursor.env_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where = f"WHERE {' AND '.join(clauses)}"
         order = "ASC" if backwards else "DESC"
         sql = _SELECT + where + f" ORDER BY id {order} LIMIT ?"
         records = self._many(sql, (*params, query.limit + 1))
@@ -162,19 +205,11 @@ class Store:
 
     def insert(self, record: EnvironmentRecord) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO environments (id, name, description, config, metadata, created, "
-                "updated, archived, in_use, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*self._row(record), name_key(record.name)),
-            )
+            self._db.execute(_INSERT, (*self._row(record), name_key(record.name)))
 
     def replace(self, record: EnvironmentRecord) -> None:
         with self._lock:
-            self._db.execute(
-                "UPDATE environments SET name = ?, description = ?, config = ?, metadata = ?, "
-                "created = ?, updated = ?, archived = ?, in_use = ?, name_key = ? WHERE id = ?",
-                (*self._row(record)[1:], name_key(record.name), record.id),
-            )
+            self._db.execute(_UPDATE, (*self._row(record)[1:], name_key(record.name), record.id))
 
     def delete(self, env_id: str) -> None:
         with self._lock:
@@ -228,19 +263,16 @@ class Store:
             record.updated,
             record.archived,
             int(record.in_use),
+            record.workspace,
+            record.scope,
         )
 
 
 def _record(row: tuple[Any, ...]) -> EnvironmentRecord:
-    env_id, name, description, config, metadata, created, updated, archived, in_use = row
-    return EnvironmentRecord(
-        id=env_id,
-        name=name,
-        description=description,
-        config=json.loads(config),
-        metadata=json.loads(metadata),
-        created=created,
-        updated=updated,
-        archived=archived,
-        in_use=bool(in_use),
+    fields = dict(zip(_COLUMNS, row, strict=True))
+    fields.update(
+        config=json.loads(fields["config"]),
+        metadata=json.loads(fields["metadata"]),
+        in_use=bool(fields["in_use"]),
     )
+    return EnvironmentRecord(**fields)
