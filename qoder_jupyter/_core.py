@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import random
+import re
 import time
+import unicodedata
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from ._text import optional_text
+from .credentials import workspace_problem
 from .environment import DeletedEnvironment, Environment, EnvironmentPage, ResponseShapeError
 from .errors import (
     APIConnectionError,
@@ -33,9 +36,12 @@ from .errors import (
     ConflictError,
     NotFoundError,
     OutcomeUnknownError,
+    PaginationError,
     PermissionDeniedError,
     Problem,
     RateLimitError,
+    ResponseError,
+    ResponseTooLargeError,
     ServerError,
     ValidationError,
 )
@@ -48,6 +54,11 @@ T = TypeVar("T")
 
 #: The service's largest page.
 MAX_PAGE_SIZE = 100
+
+#: Pages a reconciliation looks through for an ambiguous create. The environment it looks for
+#: was created moments ago and listings are newest first, so it is on the first page unless
+#: hundreds were created since; past this many pages the outcome is reported as unknown.
+MAX_RECONCILE_PAGES = 5
 
 #: Statuses worth another attempt (contract §6). 4xx other than 408/429 never are.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -99,27 +110,52 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """An HTTP response as the driver received it. Headers are looked up by lower-case name (a
-    dict with lower-case keys, or a case-insensitive mapping such as ``httpx.Headers``)."""
+    """An HTTP response as the driver received it, the token already taken out of it. Headers are
+    looked up by lower-case name (a dict with lower-case keys, or a case-insensitive mapping such
+    as ``httpx.Headers``). Its repr shows only the status: what a server sent never reaches a
+    traceback's locals (``%xmode Verbose``)."""
 
     status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    content: bytes = field(default=b"", repr=False)
 
     def json(self) -> Any:
-        """The body as JSON, or None when it is empty or not JSON."""
+        """The body as JSON, or None when it is empty or cannot be read."""
         try:
-            return json.loads(self.content) if self.content else None
-        except ValueError:
+            return self.body()
+        except UnreadableBody:
             return None
+
+    def body(self) -> Any:
+        """The body as JSON (None when empty); :class:`UnreadableBody` when it cannot be read."""
+        return decode_json(self.content) if self.content.strip() else None
+
+
+class UnreadableBody(ValueError):
+    """A response body that is not UTF-8 JSON a client can decode."""
+
+
+def decode_json(content: bytes) -> Any:
+    """``content`` as JSON; every way it can fail is an :class:`UnreadableBody`."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableBody(f"it is not UTF-8 (an invalid byte at offset {error.start})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableBody("its JSON is nested too deeply to read") from None
+    except ValueError as error:
+        raise UnreadableBody(f"it is not JSON ({error})") from None
 
 
 @dataclass(frozen=True)
 class TransportFailure:
-    """No HTTP response. ``maybe_sent`` tells whether the request may have reached the server (a
-    read timeout or a dropped connection) or certainly did not (a refused connection)."""
+    """No usable HTTP response. ``maybe_sent`` tells whether the request may have reached the
+    server (a read timeout, a dropped connection, an answer that could not be read) or certainly
+    did not (a refused connection)."""
 
-    kind: Literal["connect", "timeout", "protocol"]
+    kind: Literal["connect", "timeout", "protocol", "unreadable", "too_large"]
     maybe_sent: bool
     detail: str
 
@@ -155,37 +191,58 @@ class RetryPolicy:
         return self.rng.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]{1,10}", re.ASCII)  # RFC 9110: 1*DIGIT, ASCII digits only
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None when absent/bad."""
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None when absent or not
+    one of those (then the client's own backoff applies). Never raises: a server chooses it."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELTA_SECONDS.fullmatch(value):
         return float(value)
     import email.utils  # rarely needed, and 5 ms of %load_ext when imported at the top
 
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """How a request ended after its attempts: the last outcome, and whether any attempt that
-    failed may still have acted on the server."""
+    """How a request ended after its attempts: the last outcome, whether an earlier attempt that
+    failed may have acted on the server, and whether any attempt that may have been sent got no
+    answer at all (the server may still be carrying it out)."""
 
     outcome: Outcome
     maybe_acted: bool
+    unanswered: bool = False
 
 
 def _may_have_acted(outcome: Outcome) -> bool:
     if isinstance(outcome, TransportFailure):
         return outcome.maybe_sent
     return outcome.status >= 500  # a gateway 429/408 answers before the service acts
+
+
+def _readable(outcome: Outcome) -> Outcome:
+    """A successful read whose body cannot be decoded, as the failure it is: a mangled answer
+    from a proxy, worth another attempt like a dropped connection."""
+    if isinstance(outcome, Response) and 200 <= outcome.status < 300:
+        try:
+            outcome.body()
+        except UnreadableBody as why:
+            return TransportFailure("unreadable", True, f"its answer cannot be used: {why}")
+    return outcome
+
+
+def _unanswered(outcome: Outcome) -> bool:
+    return isinstance(outcome, TransportFailure) and outcome.kind in ("timeout", "protocol")
 
 
 def _is_final(outcome: Outcome, request: Request) -> bool:
@@ -198,17 +255,20 @@ def _is_final(outcome: Outcome, request: Request) -> bool:
 def exchange(request: Request, policy: RetryPolicy) -> Flow[Exchange]:
     """Send ``request`` with retries. Every attempt has its own ``x-request-id`` and the same
     ``Idempotency-Key``."""
-    maybe_acted = False
+    maybe_acted = unanswered = False
     for attempt in range(policy.max_retries + 1):
         outcome = yield request.attempt()
         assert outcome is not None
+        if request.method == "GET":
+            outcome = _readable(outcome)
+        unanswered = unanswered or _unanswered(outcome)
         if _is_final(outcome, request):
-            return Exchange(outcome, maybe_acted)
+            return Exchange(outcome, maybe_acted, unanswered)
         maybe_acted = maybe_acted or _may_have_acted(outcome)
         retry_after = outcome.headers.get("retry-after") if isinstance(outcome, Response) else None
         delay = policy.delay(attempt, retry_after)
         if attempt == policy.max_retries or delay is None:
-            return Exchange(outcome, maybe_acted)
+            return Exchange(outcome, maybe_acted, unanswered)
         logger.info(
             "%s %s: %s (attempt %d of %d); retrying in %.2f s",
             request.method,
@@ -229,7 +289,7 @@ def error_for(outcome: Outcome, request: Request, *, earlier_maybe_acted: bool =
     """The typed error for an outcome that is not a success. ``may_have_acted`` is decided here,
     once: this outcome, or an earlier attempt, may have changed something on the service."""
     if isinstance(outcome, TransportFailure):
-        error_class = APITimeoutError if outcome.kind == "timeout" else APIConnectionError
+        error_class = _FAILURE_ERRORS[outcome.kind]
         error: APIError = error_class(
             f"{request.method} {request.path} failed: {outcome.detail}",
             method=request.method,
@@ -239,6 +299,15 @@ def error_for(outcome: Outcome, request: Request, *, earlier_maybe_acted: bool =
         error = status_error(outcome, request)
     error.may_have_acted = earlier_maybe_acted or _may_have_acted(outcome)
     return error
+
+
+_FAILURE_ERRORS: dict[str, type[APIError]] = {
+    "connect": APIConnectionError,
+    "protocol": APIConnectionError,
+    "timeout": APITimeoutError,
+    "unreadable": ResponseError,
+    "too_large": ResponseTooLargeError,
+}
 
 
 def status_error(response: Response, request: Request) -> APIStatusError:
@@ -293,23 +362,69 @@ def _expect(exchange: Exchange, request: Request) -> Any:
     outcome = exchange.outcome
     if isinstance(outcome, TransportFailure) or not 200 <= outcome.status < 300:
         raise error_for(outcome, request, earlier_maybe_acted=exchange.maybe_acted)
-    return outcome.json()
+    try:
+        return outcome.body()
+    except UnreadableBody as why:
+        raise _unreadable_success(request, outcome.status, str(why)) from None
 
 
-def _environment(body: Any, request: Request) -> Environment:
+def _unreadable_success(request: Request, status: int, why: str) -> ResponseError:
+    """A success status whose answer cannot be used: whatever was asked was done."""
+    error = ResponseError(
+        f"{request.method} {request.path} answered {status}, but the answer cannot be used: {why}.",
+        method=request.method,
+        url=request.path,
+    )
+    error.may_have_acted = request.method != "GET"
+    return error
+
+
+def _environment(body: Any, request: Request, status: int = 200) -> Environment:
     try:
         return Environment.from_json(body)
     except ResponseShapeError as error:
-        raise APIError(f"{request.method} {request.path}: {error}", method=request.method) from None
+        raise _unreadable_success(request, status, str(error)) from None
 
 
 # --- operations ----------------------------------------------------------------------------------
 
 
 def environment_path(env_id: str) -> str:
-    if not isinstance(env_id, str) or not env_id.strip():
-        raise ValueError("An environment id is required, such as 'env_019e…'.")
-    return f"/environments/{quote(env_id.strip(), safe='')}"
+    """The path of one environment; an id that could address anything else is refused before
+    anything is sent (``..`` would be the API root, ``.`` the collection)."""
+    problem = _id_problem(env_id)
+    if problem is not None:
+        raise ValidationError([Problem("id", problem)])
+    return f"/environments/{quote(env_id, safe='')}"
+
+
+def _id_problem(env_id: object) -> str | None:
+    example = "such as 'env_019e3bb39b6774d8878cd0b9d237574b'"
+    if not isinstance(env_id, str) or not env_id:
+        return f"An environment id is required, {example}."
+    if env_id in (".", ".."):
+        return f"{env_id!r} is not an environment id: give one {example}."
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in env_id):
+        fixed = "".join(env_id.split())
+        fix = f"write {fixed!r}" if fixed else f"give one {example}"
+        return f"The id {env_id!r} contains whitespace or a control character: {fix}."
+    separators = sorted(set(env_id) & set("/?#"))
+    if separators:
+        return (
+            f"The id {env_id!r} contains {', '.join(map(repr, separators))}: an id is a single "
+            f"path segment, {example}."
+        )
+    if not _encodable(env_id):
+        return f"The id {env_id!r} holds text that is not valid Unicode: copy the id again."
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def new_idempotency_key() -> str:
@@ -320,63 +435,156 @@ def new_idempotency_key() -> str:
 
 def create_environment(body: Mapping[str, Any], key: str, policy: RetryPolicy) -> Flow[Environment]:
     """Create once, whatever the network does: all attempts share ``key``; when an attempt may
-    have acted and the end is unclear, look the environment up by name before reporting."""
+    have acted and the end is unclear, look the environment up by name before reporting, and
+    report an :class:`OutcomeUnknownError` (with the key) when that cannot settle it."""
     request = Request("POST", "/environments", json=dict(body), idempotency_key=key)
     result = yield from exchange(request, policy)
     outcome = result.outcome
     if isinstance(outcome, Response) and outcome.status in (200, 201):
-        return _environment(outcome.json(), request)
+        created = _created(outcome)
+        if created is not None:
+            return created
+        # Created, but the answer cannot be read (a proxy mangled it): find what was created.
+        failure: APIError = _unreadable_success(request, outcome.status, "it is not an environment")
+        return (yield from _reconcile(body, key, request, failure, policy, in_flight=False))
     # Ambiguous: this attempt may have acted, or an earlier one may have and this one's answer
-    # (a 409 for our own name, or a last failure) does not tell us whether it did.
-    conflict = isinstance(outcome, Response) and outcome.status == 409
-    unclear = not isinstance(outcome, Response) or outcome.status in RETRY_STATUSES
-    if not (_may_have_acted(outcome) or (result.maybe_acted and (conflict or unclear))):
-        raise error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
+    # (a 409 for our own name, a 401 from a gateway, a last failure) does not say whether it did.
+    failure = error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
+    if not (_may_have_acted(outcome) or result.maybe_acted):
+        raise failure
+    return (yield from _reconcile(body, key, request, failure, policy, result.unanswered))
+
+
+def _created(response: Response) -> Environment | None:
+    """The environment a successful create answered with; None when the answer is not one."""
+    try:
+        return Environment.from_json(response.body())
+    except (UnreadableBody, ResponseShapeError):
+        return None
+
+
+def _reconcile(
+    body: Mapping[str, Any],
+    key: str,
+    request: Request,
+    failure: APIError,
+    policy: RetryPolicy,
+    in_flight: bool,
+) -> Flow[Environment]:
+    """Settle an ambiguous create by looking for it by name: return it when it is there as
+    asked; re-raise ``failure`` when another environment holds the name, or when it is absent and
+    every attempt was answered (the service finished, and made nothing). Otherwise, when the
+    look-up cannot finish or an unanswered attempt may still be under way, the outcome is
+    unknown: never "nothing happened"."""
     name = str(body.get("name", ""))
     try:
         found = yield from find_by_name(name, policy)
-    except APIError:
-        raise OutcomeUnknownError(
-            f"The create of {name!r} may have reached the service, and checking failed too.",
-            name=name,
-            idempotency_key=key,
-            method="POST",
-            url=request.path,
-        ) from None
+    except APIError as error:
+        why = f"checking failed: {error.message}"
+        raise _outcome_unknown(name, key, request, failure, why) from None
     if found is not None and found.matches(body):
         logger.info("Create of %r was ambiguous; found it on the service as %s", name, found.id)
         return found
-    raise error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
+    if found is not None or not in_flight:
+        raise failure
+    raise _outcome_unknown(name, key, request, failure, "it is not listed there (yet)")
 
 
-def find_by_name(name: str, policy: RetryPolicy) -> Flow[Environment | None]:
-    """The newest unarchived environment called ``name``, scanning pages newest first."""
-    params: dict[str, str] | None = {"limit": "100"}
-    while params is not None:
-        page = yield from list_environments(params, policy)
+def _outcome_unknown(
+    name: str, key: str, request: Request, failure: APIError, why: str
+) -> OutcomeUnknownError:
+    last = str(failure).splitlines()[0]
+    return OutcomeUnknownError(
+        f"The create of {name!r} may have reached the service ({last}), and {why}.",
+        name=name,
+        idempotency_key=key,
+        method="POST",
+        url=request.path,
+    )
+
+
+def find_by_name(
+    name: str, policy: RetryPolicy, *, max_pages: int = MAX_RECONCILE_PAGES
+) -> Flow[Environment | None]:
+    """The newest unarchived environment called ``name``, scanning at most ``max_pages`` pages
+    newest first; an :class:`APIError` when it could not look through them all."""
+    walk = PageWalk({"limit": str(MAX_PAGE_SIZE)})
+    while True:
+        page = yield from list_environments(walk.params, policy)
         found = next((environment for environment in page if environment.name == name), None)
         if found is not None:
             return found
-        params = next_page_params(page, params)
-    return None
+        if not walk.advance(page):
+            return None
+        if walk.pages >= max_pages:
+            raise APIError(
+                f"no environment called {name!r} in the newest {walk.pages * MAX_PAGE_SIZE}, "
+                "and more remain",
+                method="GET",
+                url="/environments",
+            )
 
 
 def list_environments(params: Mapping[str, str], policy: RetryPolicy) -> Flow[EnvironmentPage]:
     request = Request("GET", "/environments", params=dict(params))
     body = _expect((yield from exchange(request, policy)), request)
     if not isinstance(body, dict):
-        raise APIError("GET /environments: the response is not a JSON object.", method="GET")
+        raise _unreadable_success(request, 200, "the response is not a JSON object")
     try:
         return EnvironmentPage.from_response(body)
     except ResponseShapeError as error:
-        raise APIError(f"GET /environments: {error}", method="GET") from None
+        raise _unreadable_success(request, 200, str(error)) from None
+
+
+_CURSORS = ("after_id", "before_id", "page")
+
+
+class PageWalk:
+    """A listing page after page: the query of the next page, and the guard against a service
+    (or a proxy replaying a cached page) whose pages do not advance, which would otherwise be
+    followed forever."""
+
+    def __init__(self, params: Mapping[str, str]) -> None:
+        self.params: dict[str, str] = dict(params)
+        self.pages = 0
+        self._cursors: set[tuple[str, str]] = set()
+        self._ids: set[str] = set()
+
+    def advance(self, page: EnvironmentPage) -> bool:
+        """Move past ``page``: False when it was the last one; :class:`PaginationError` when the
+        next cursor, or every environment on it, was seen before."""
+        self.pages += 1
+        self._cursors.update(_cursor_of(self.params))
+        ids = {environment.id for environment in page}
+        if ids and ids <= self._ids:
+            raise self._stuck("returned the same environments again")
+        self._ids |= ids
+        following = next_page_params(page, self.params)
+        if following is None:
+            return False
+        if _cursor_of(following) & self._cursors:
+            raise self._stuck("gave a next-page cursor it had already given")
+        self.params = following
+        return True
+
+    def _stuck(self, what: str) -> PaginationError:
+        return PaginationError(
+            f"GET /environments: page {self.pages + 1} of the listing never came; the service "
+            f"{what}, so the listing would never end.",
+            method="GET",
+            url="/environments",
+        )
+
+
+def _cursor_of(params: Mapping[str, str]) -> set[tuple[str, str]]:
+    return {(name, params[name]) for name in _CURSORS if params.get(name)}
 
 
 def next_page_params(page: EnvironmentPage, params: Mapping[str, str]) -> dict[str, str] | None:
     """The query for the page after ``page`` (same filters), or None when it was the last."""
     if not page.has_more or not page.data:
         return None
-    kept = {k: v for k, v in params.items() if k not in ("after_id", "before_id", "page")}
+    kept = {k: v for k, v in params.items() if k not in _CURSORS}
     if page.next_page:
         return {**kept, "page": page.next_page}
     return {**kept, "after_id": page.last_id or page.data[-1].id}
@@ -409,7 +617,22 @@ def delete_environment(env_id: str, policy: RetryPolicy) -> Flow[DeletedEnvironm
     if isinstance(outcome, Response) and outcome.status == 404 and result.maybe_acted:
         # An earlier attempt deleted it and its answer was lost: that is the success we wanted.
         return DeletedEnvironment(id=env_id)
-    return DeletedEnvironment.from_response(env_id, _expect(result, request))
+    if isinstance(outcome, Response) and 200 <= outcome.status < 300:
+        return DeletedEnvironment.from_response(env_id, outcome.json())  # deleted, whatever it said
+    raise error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
+
+
+WORKSPACE_HEADER = "qoder-workspace-id"
+
+
+def workspace_headers(workspace: str | None) -> dict[str, str]:
+    """The header that selects a workspace (contract §7); none for the default workspace."""
+    if workspace is None:
+        return {}
+    problem = workspace_problem(workspace)
+    if problem is not None:
+        raise ValidationError([Problem("workspace", problem)])
+    return {WORKSPACE_HEADER: workspace}
 
 
 # --- request bodies and queries (validated before anything is sent) ------------------------------

@@ -27,6 +27,7 @@ from ._core import (
     MAX_PAGE_SIZE,
     Flow,
     Outcome,
+    PageWalk,
     Request,
     Response,
     RetryPolicy,
@@ -40,19 +41,27 @@ from ._core import (
     list_environments,
     list_params,
     new_idempotency_key,
-    next_page_params,
     retrieve_environment,
     update_body,
     update_environment,
+    workspace_headers,
 )
+from ._redact import Redactor, install_log_filter
+from ._transport import bound_attempts, deadline
 from ._version import __version__
 from .credentials import Token, check_transport, resolve_base_url, resolve_token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
-from .errors import ConfigurationError, QoderError
+from .errors import ConfigurationError, Problem, QoderError, ValidationError
 from .spec import EnvironmentSpec
 from .update import EnvironmentUpdate
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client"]
+__all__ = [
+    "DEFAULT_ATTEMPT_TIMEOUT",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "AsyncClient",
+    "Client",
+]
 
 logger = logging.getLogger("qoder_jupyter.client")
 
@@ -61,6 +70,16 @@ T = TypeVar("T")
 #: A control-plane call answers in well under a second; 30 s to read leaves room for a slow day
 #: without a frozen notebook, and 5 s to connect catches a wrong host quickly.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+#: The most one attempt may take in all, however the server paces its bytes: a control-plane
+#: answer that has not arrived whole in 30 s is as broken as one that never starts.
+DEFAULT_ATTEMPT_TIMEOUT = 30.0
+
+#: The largest answer read. A page holds at most 100 environments; the fields the contract bounds
+#: (name 255 characters, setup script 64 KB, 16 metadata entries of 64 + 512) come to under 80 KB
+#: an environment, 8 MB a page. Package lists and descriptions have no documented bound, so the
+#: limit leaves 8x that: 64 MiB, which no real page reaches and a runaway body reaches in seconds.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 @functools.cache
@@ -107,18 +126,31 @@ class _Base:
         max_retries: int = 3,
         backoff: float = 0.5,
         max_connections: int = 100,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        workspace: str | None = None,
         environ: Mapping[str, str] | None = None,
         seed: int | None = None,
     ) -> None:
         """``token`` defaults to ``$QODER_PAT``, then ``$QODER_ACCESS_TOKEN``; ``base_url`` to
         ``$QODER_BASE_URL``, then ``$QODER_MANAGED_BASE_URL``, then the service's URL. ``environ``
         replaces ``os.environ`` for those look-ups; ``seed`` makes the backoff jitter repeatable.
-        ``timeout`` is in seconds (or an ``httpx.Timeout``); ``connect_timeout``, when given, is
-        the part of it allowed for connecting."""
+        ``timeout`` is in seconds (or an ``httpx.Timeout``) for each network operation;
+        ``connect_timeout``, when given, is the part of it allowed for connecting;
+        ``attempt_timeout`` bounds each attempt as a whole, and ``max_response_bytes`` the size of
+        an answer. ``workspace`` is the ``qoder-workspace-id`` sent with every call (None: the
+        token's default workspace); each method also takes ``workspace=``."""
         environ = os.environ if environ is None else environ
         self.base_url = resolve_base_url(base_url, environ)
         check_transport(self.base_url)
         self._token = resolve_token(token, environ)
+        self._redactor = Redactor(self._token.reveal())
+        install_log_filter()
+        _check_limits(attempt_timeout, max_response_bytes)
+        self.attempt_timeout = float(attempt_timeout)
+        self.max_response_bytes = int(max_response_bytes)
+        workspace_headers(workspace)  # checked now, not at the first call
+        self.workspace = workspace
         rng = random.Random(seed)  # noqa: S311 - backoff jitter, not security
         self.retry_policy = RetryPolicy(max_retries=max_retries, backoff=backoff, rng=rng)
         timeout = _timeout(timeout, connect_timeout)
@@ -129,6 +161,9 @@ class _Base:
             "timeout": timeout,
             "max_retries": max_retries,
             "backoff": backoff,
+            "attempt_timeout": attempt_timeout,
+            "max_response_bytes": max_response_bytes,
+            "workspace": workspace,
         }
         try:
             self._open(
@@ -153,41 +188,123 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
 
     def _scrubbed(self, error: QoderError) -> QoderError:
-        """Never let the token through a message, even if a server echoes it back."""
-        secret = self._token.reveal()
-        if secret in error.message:
-            error.message = error.message.replace(secret, "<token>")
-            error.args = (error.message,)
+        """The error with the token out of every text it holds (answers reach the core already
+        redacted; this also catches what a JSON escape hid), and no chained exception: those
+        would carry httpx's objects into a traceback."""
+        redact = self._redactor.text
+        for name, value in vars(error).items():
+            if isinstance(value, str):
+                setattr(error, name, redact(value))
+        error.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in error.args)
+        error.__cause__ = error.__context__ = None
+        error.__suppress_context__ = True
         return error
 
+    def _headers(self, request: Request, workspace: str | None) -> dict[str, str]:
+        return {**request.headers(), **workspace_headers(workspace)}
 
-def _httpx_request_kwargs(request: Request) -> dict[str, Any]:
-    return {
-        "method": request.method,
-        "url": request.path,
-        "params": request.params,
-        "json": request.json,
-        "headers": request.headers(),
-    }
+    def _response(self, response: httpx.Response, content: bytes) -> Response:
+        """What the core sees of an answer: status, headers and body, the token taken out."""
+        headers: Mapping[str, str] = response.headers
+        if any(self._redactor.found_in(value) for value in headers.values()):
+            headers = {name: self._redactor.text(value) for name, value in headers.items()}
+        return Response(response.status_code, headers, self._redactor.bytes(content))
+
+    def _failure(self, error: Exception) -> TransportFailure:
+        failure = _failure(error)
+        detail = self._redactor.text(failure.detail)
+        return TransportFailure(failure.kind, failure.maybe_sent, detail)
 
 
-def _response(response: httpx.Response) -> Response:
-    # httpx.Headers is already a case-insensitive mapping; copying it into a lower-cased dict
-    # decoded every header of every response, for the one or two the core ever reads.
-    return Response(status=response.status_code, headers=response.headers, content=response.content)
+def _check_limits(attempt_timeout: float, max_response_bytes: int) -> None:
+    problems = []
+    if not attempt_timeout > 0:
+        problems.append(
+            Problem(
+                "attempt_timeout",
+                f"attempt_timeout must be a positive number of seconds, not {attempt_timeout!r}.",
+            )
+        )
+    if not max_response_bytes > 0:
+        problems.append(
+            Problem(
+                "max_response_bytes",
+                f"max_response_bytes must be a positive number of "
+                f"bytes, not {max_response_bytes!r}.",
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
 
 
-def _failure(error: httpx.TransportError) -> TransportFailure:
+def _build(
+    http: httpx.Client | httpx.AsyncClient, request: Request, headers: dict[str, str]
+) -> httpx.Request:
+    """The httpx request; a body or query that cannot be encoded is refused before sending."""
+    try:
+        return http.build_request(
+            request.method, request.path, params=request.params, json=request.json, headers=headers
+        )
+    except (UnicodeEncodeError, ValueError) as error:  # a lone surrogate; NaN in the JSON
+        raise ValidationError(
+            [
+                Problem(
+                    "body",
+                    f"The request cannot be encoded as JSON in UTF-8 ({error}): remove "
+                    "the character or value it names.",
+                )
+            ]
+        ) from None
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer grew past max_response_bytes ({limit:,} bytes)")
+
+
+class _Body:
+    """An answer's body, read chunk by chunk up to a size limit."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise _TooLarge(limit)
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise _TooLarge(self._limit)
+        self._chunks.append(chunk)
+
+    def content(self) -> bytes:
+        return b"".join(self._chunks)
+
+
+def _failure(error: Exception) -> TransportFailure:
     """Whether a failed request may have reached the server decides whether a create is
-    ambiguous: a refused connection did not; a read timeout or a dropped connection may have."""
+    ambiguous: a refused connection did not; anything after sending may have."""
     detail = str(error) or type(error).__name__
+    if isinstance(error, _TooLarge):
+        return TransportFailure("too_large", True, detail)
+    if type(error) is TimeoutError:  # anyio's fail_after: the async client's deadline
+        detail = "the attempt's total time limit (attempt_timeout) ran out"
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return TransportFailure("connect", maybe_sent=False, detail=detail)
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, httpx.TimeoutException | TimeoutError):
         return TransportFailure("timeout", maybe_sent=True, detail=f"timed out ({detail})")
     if isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
         raise ConfigurationError(f"The request could not be sent: {detail}") from None
+    if isinstance(error, httpx.DecodingError):
+        return TransportFailure("unreadable", True, f"its body could not be decoded ({detail})")
     return TransportFailure("protocol", maybe_sent=True, detail=detail)
+
+
+#: What an attempt can fail with once it is under way: httpx's own errors, the size limit, and
+#: anyio's deadline. Anything else is a bug and is not hidden.
+_ATTEMPT_ERRORS = (httpx.HTTPError, _TooLarge, TimeoutError)
 
 
 class Client(_Base):
@@ -195,6 +312,7 @@ class Client(_Base):
 
     def _open(self, **httpx_options: Any) -> None:
         self._http = httpx.Client(**httpx_options)
+        bound_attempts(self._http)
         self.environments = Environments(self)
 
     def close(self) -> None:
@@ -206,26 +324,35 @@ class Client(_Base):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def run(self, flow: Flow[T]) -> T:
-        """Drive one flow of the core to its result."""
+    def run(self, flow: Flow[T], *, workspace: str | None = None) -> T:
+        """Drive one flow of the core to its result, every request in ``workspace``."""
         try:
             step = next(flow)
             while True:
-                step = flow.send(self._perform(step))
+                step = flow.send(self._perform(step, workspace))
         except StopIteration as stop:
             result: T = stop.value
             return result
         except QoderError as error:
-            raise self._scrubbed(error) from error.__cause__
+            raise self._scrubbed(error) from None
 
-    def _perform(self, step: Step) -> Outcome | None:
+    def _perform(self, step: Step, workspace: str | None) -> Outcome | None:
         if isinstance(step, Sleep):
             time.sleep(step.seconds)
             return None
+        request = _build(self._http, step, self._headers(step, workspace))
         try:
-            return _response(self._http.request(**_httpx_request_kwargs(step)))
-        except httpx.TransportError as error:
-            return _failure(error)
+            with deadline(self.attempt_timeout):
+                response = self._http.send(request, stream=True)
+                try:
+                    body = _Body(response, self.max_response_bytes)
+                    for chunk in response.iter_bytes():
+                        body.add(chunk)
+                finally:
+                    response.close()
+        except _ATTEMPT_ERRORS as error:
+            return self._failure(error)
+        return self._response(response, body.content())
 
 
 class AsyncClient(_Base):
@@ -246,26 +373,35 @@ class AsyncClient(_Base):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def run(self, flow: Flow[T]) -> T:
-        """Drive one flow of the core to its result."""
+    async def run(self, flow: Flow[T], *, workspace: str | None = None) -> T:
+        """Drive one flow of the core to its result, every request in ``workspace``."""
         try:
             step = next(flow)
             while True:
-                step = flow.send(await self._perform(step))
+                step = flow.send(await self._perform(step, workspace))
         except StopIteration as stop:
             result: T = stop.value
             return result
         except QoderError as error:
-            raise self._scrubbed(error) from error.__cause__
+            raise self._scrubbed(error) from None
 
-    async def _perform(self, step: Step) -> Outcome | None:
+    async def _perform(self, step: Step, workspace: str | None) -> Outcome | None:
         if isinstance(step, Sleep):
             await anyio.sleep(step.seconds)
             return None
+        request = _build(self._http, step, self._headers(step, workspace))
         try:
-            return _response(await self._http.request(**_httpx_request_kwargs(step)))
-        except httpx.TransportError as error:
-            return _failure(error)
+            with anyio.fail_after(self.attempt_timeout):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = _Body(response, self.max_response_bytes)
+                    async for chunk in response.aiter_bytes():
+                        body.add(chunk)
+                finally:
+                    await response.aclose()
+        except _ATTEMPT_ERRORS as error:
+            return self._failure(error)
+        return self._response(response, body.content())
 
 
 # --- the environments resource, sync and async ---------------------------------------------------
@@ -280,16 +416,50 @@ def _bind(result: T, api: Any) -> T:
     return result
 
 
+class _InWorkspace:
+    """The lifecycle helpers of environments from one workspace: each call goes to that
+    workspace, whatever the client's default is."""
+
+    def __init__(self, api: Any, workspace: str) -> None:
+        self._api = api
+        self._workspace = workspace
+
+    def retrieve(self, env_id: str) -> Environment:
+        return self._api.retrieve(env_id, workspace=self._workspace)  # type: ignore[no-any-return]
+
+    def update(
+        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
+    ) -> Environment:
+        workspace = self._workspace
+        return self._api.update(env_id, changes, workspace=workspace, **fields)  # type: ignore[no-any-return]
+
+    def archive(self, env_id: str) -> Environment:
+        return self._api.archive(env_id, workspace=self._workspace)  # type: ignore[no-any-return]
+
+    def delete(self, env_id: str) -> DeletedEnvironment:
+        return self._api.delete(env_id, workspace=self._workspace)  # type: ignore[no-any-return]
+
+
+def _lifecycle_api(api: Any, workspace: str | None, default: str | None) -> Any:
+    return api if workspace in (None, default) else _InWorkspace(api, workspace)
+
+
 class Environments:
-    """``client.environments``: create, list, retrieve, update, archive and delete."""
+    """``client.environments``: create, list, retrieve, update, archive and delete.
+
+    Every method takes ``workspace=``: the ``qoder-workspace-id`` for that call (by default the
+    client's). The environments it returns remember it for their lifecycle helpers."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def _run(self, flow: Flow[T]) -> T:
+    def _run(self, flow: Flow[T], workspace: str | None = None) -> T:
         """Run a flow; the environments it returns can refresh, update, archive or delete
-        themselves through this client."""
-        return _bind(self._client.run(flow), self)
+        themselves through this client, in the same workspace."""
+        default = self._client.workspace
+        chosen = default if workspace is None else workspace
+        result = self._client.run(flow, workspace=chosen)
+        return _bind(result, _lifecycle_api(self, chosen, default))
 
     def create(
         self,
@@ -297,6 +467,7 @@ class Environments:
         /,
         *,
         idempotency_key: str | None = None,
+        workspace: str | None = None,
         **fields: Any,
     ) -> Environment:
         """Create an environment from a spec, a request body, or spec fields as keywords.
@@ -306,37 +477,46 @@ class Environments:
         """
         body = create_body(spec, fields)
         key = idempotency_key or new_idempotency_key()
-        return self._run(create_environment(body, key, self._client.retry_policy))
+        return self._run(create_environment(body, key, self._client.retry_policy), workspace)
 
-    def list(self, **query: Any) -> EnvironmentPage:
+    def list(self, *, workspace: str | None = None, **query: Any) -> EnvironmentPage:
         """One page, newest first. Takes the arguments of :func:`list_params`."""
         params = list_params(**query)
-        return self._run(list_environments(params, self._client.retry_policy))
+        return self._run(list_environments(params, self._client.retry_policy), workspace)
 
-    def list_all(self, **query: Any) -> Iterator[Environment]:
-        """Every environment, page after page (100 a page unless ``limit`` says otherwise)."""
-        params: dict[str, str] | None = list_params(**{"limit": MAX_PAGE_SIZE, **query})
-        while params is not None:
-            page = self._run(list_environments(params, self._client.retry_policy))
+    def list_all(self, *, workspace: str | None = None, **query: Any) -> Iterator[Environment]:
+        """Every environment, page after page (100 a page unless ``limit`` says otherwise);
+        a :class:`~qoder_jupyter.errors.PaginationError` if the pages stop advancing."""
+        walk = PageWalk(list_params(**{"limit": MAX_PAGE_SIZE, **query}))
+        while True:
+            page = self._run(list_environments(walk.params, self._client.retry_policy), workspace)
             yield from page
-            params = next_page_params(page, params)
+            if not walk.advance(page):
+                return
 
-    def retrieve(self, env_id: str) -> Environment:
-        return self._run(retrieve_environment(env_id, self._client.retry_policy))
+    def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        return self._run(retrieve_environment(env_id, self._client.retry_policy), workspace)
 
     def update(
-        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
+        self,
+        env_id: str,
+        changes: EnvironmentUpdate | None = None,
+        /,
+        *,
+        workspace: str | None = None,
+        **fields: Any,
     ) -> Environment:
         """Change what is given: an :class:`~qoder_jupyter.update.EnvironmentUpdate`, or its
         fields as keywords (``name``, ``description``, ``config``, ``metadata``)."""
         body = update_body(changes, fields)
-        return self._run(update_environment(env_id, body, self._client.retry_policy))
+        flow = update_environment(env_id, body, self._client.retry_policy)
+        return self._run(flow, workspace)
 
-    def archive(self, env_id: str) -> Environment:
-        return self._run(archive_environment(env_id, self._client.retry_policy))
+    def archive(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        return self._run(archive_environment(env_id, self._client.retry_policy), workspace)
 
-    def delete(self, env_id: str) -> DeletedEnvironment:
-        return self._run(delete_environment(env_id, self._client.retry_policy))
+    def delete(self, env_id: str, *, workspace: str | None = None) -> DeletedEnvironment:
+        return self._run(delete_environment(env_id, self._client.retry_policy), workspace)
 
 
 class AsyncEnvironments:
@@ -349,8 +529,11 @@ class AsyncEnvironments:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def _run(self, flow: Flow[T]) -> T:
-        return _bind(await self._client.run(flow), self._client._lifecycle)
+    async def _run(self, flow: Flow[T], workspace: str | None = None) -> T:
+        default = self._client.workspace
+        chosen = default if workspace is None else workspace
+        result = await self._client.run(flow, workspace=chosen)
+        return _bind(result, _lifecycle_api(self._client._lifecycle, chosen, default))
 
     async def create(
         self,
@@ -358,38 +541,54 @@ class AsyncEnvironments:
         /,
         *,
         idempotency_key: str | None = None,
+        workspace: str | None = None,
         **fields: Any,
     ) -> Environment:
         body = create_body(spec, fields)
         key = idempotency_key or new_idempotency_key()
-        return await self._run(create_environment(body, key, self._client.retry_policy))
+        flow = create_environment(body, key, self._client.retry_policy)
+        return await self._run(flow, workspace)
 
-    async def list(self, **query: Any) -> EnvironmentPage:
+    async def list(self, *, workspace: str | None = None, **query: Any) -> EnvironmentPage:
         params = list_params(**query)
-        return await self._run(list_environments(params, self._client.retry_policy))
+        return await self._run(list_environments(params, self._client.retry_policy), workspace)
 
-    async def list_all(self, **query: Any) -> AsyncIterator[Environment]:
-        params: dict[str, str] | None = list_params(**{"limit": MAX_PAGE_SIZE, **query})
-        while params is not None:
-            page = await self._run(list_environments(params, self._client.retry_policy))
+    async def list_all(
+        self, *, workspace: str | None = None, **query: Any
+    ) -> AsyncIterator[Environment]:
+        walk = PageWalk(list_params(**{"limit": MAX_PAGE_SIZE, **query}))
+        while True:
+            flow = list_environments(walk.params, self._client.retry_policy)
+            page = await self._run(flow, workspace)
             for environment in page:
                 yield environment
-            params = next_page_params(page, params)
+            if not walk.advance(page):
+                return
 
-    async def retrieve(self, env_id: str) -> Environment:
-        return await self._run(retrieve_environment(env_id, self._client.retry_policy))
+    async def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        flow = retrieve_environment(env_id, self._client.retry_policy)
+        return await self._run(flow, workspace)
 
     async def update(
-        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
+        self,
+        env_id: str,
+        changes: EnvironmentUpdate | None = None,
+        /,
+        *,
+        workspace: str | None = None,
+        **fields: Any,
     ) -> Environment:
         body = update_body(changes, fields)
-        return await self._run(update_environment(env_id, body, self._client.retry_policy))
+        flow = update_environment(env_id, body, self._client.retry_policy)
+        return await self._run(flow, workspace)
 
-    async def archive(self, env_id: str) -> Environment:
-        return await self._run(archive_environment(env_id, self._client.retry_policy))
+    async def archive(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        flow = archive_environment(env_id, self._client.retry_policy)
+        return await self._run(flow, workspace)
 
-    async def delete(self, env_id: str) -> DeletedEnvironment:
-        return await self._run(delete_environment(env_id, self._client.retry_policy))
+    async def delete(self, env_id: str, *, workspace: str | None = None) -> DeletedEnvironment:
+        flow = delete_environment(env_id, self._client.retry_policy)
+        return await self._run(flow, workspace)
 
 
 class _SyncLifecycle:
@@ -409,16 +608,22 @@ class _SyncLifecycle:
         if self._client is not None:
             self._client.close()
 
-    def retrieve(self, env_id: str) -> Environment:
-        return self._environments().retrieve(env_id)
+    def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        return self._environments().retrieve(env_id, workspace=workspace)
 
     def update(
-        self, env_id: str, changes: EnvironmentUpdate | None = None, /, **fields: Any
+        self,
+        env_id: str,
+        changes: EnvironmentUpdate | None = None,
+        /,
+        *,
+        workspace: str | None = None,
+        **fields: Any,
     ) -> Environment:
-        return self._environments().update(env_id, changes, **fields)
+        return self._environments().update(env_id, changes, workspace=workspace, **fields)
 
-    def archive(self, env_id: str) -> Environment:
-        return self._environments().archive(env_id)
+    def archive(self, env_id: str, *, workspace: str | None = None) -> Environment:
+        return self._environments().archive(env_id, workspace=workspace)
 
-    def delete(self, env_id: str) -> DeletedEnvironment:
-        return self._environments().delete(env_id)
+    def delete(self, env_id: str, *, workspace: str | None = None) -> DeletedEnvironment:
+        return self._environments().delete(env_id, workspace=workspace)

@@ -28,6 +28,7 @@ __all__ = [
     "is_loopback_host",
     "resolve_base_url",
     "resolve_token",
+    "workspace_problem",
 ]
 
 #: The seed document's base URL. Newer docs use https://api.qoder.com/api/v1/cloud.
@@ -181,3 +182,15 @@ def _safe_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def workspace_problem(workspace: object) -> str | None:
+    """Why ``workspace`` cannot be sent as the ``qoder-workspace-id`` header; None if it can."""
+    if not isinstance(workspace, str) or not workspace:
+        return "The workspace id is empty: give the id of a workspace, or None for the default."
+    if not (workspace.isascii() and workspace.isprintable()) or " " in workspace:
+        return (
+            f"The workspace id {workspace!r} holds a space, a control or a non-ASCII character, "
+            "which no header can carry: copy the id again."
+        )
+    return None

@@ -22,10 +22,13 @@ __all__ = [
     "MissingTokenError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PaginationError",
     "PermissionDeniedError",
     "Problem",
     "QoderError",
     "RateLimitError",
+    "ResponseError",
+    "ResponseTooLargeError",
     "ServerError",
     "ValidationError",
 ]
@@ -118,6 +121,35 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     hint = "The service did not answer in time; try again, or raise the timeout setting."
+
+
+class ResponseError(APIError):
+    """The service answered, but its answer could not be read: a body that is not UTF-8 or not
+    JSON, nested too deeply, falsely labelled compressed, or cut off mid-transfer."""
+
+    hint = (
+        "A proxy or gateway between you and the service may be altering its answers; try again, "
+        "or check the base URL."
+    )
+
+
+class ResponseTooLargeError(ResponseError):
+    """An answer grew past the client's size limit and was abandoned."""
+
+    hint = (
+        "No page of environments is that large: something between you and the service is "
+        "sending an endless or inflated body. Check the base URL; max_response_bytes sets the "
+        "limit."
+    )
+
+
+class PaginationError(ResponseError):
+    """A listing did not advance: the next page's cursor, or its environments, were seen before."""
+
+    hint = (
+        "The service, or a proxy caching its pages, returned a page it had already returned; "
+        "try again later, or narrow the listing (limit=, created_after=)."
+    )
 
 
 class APIStatusError(APIError):

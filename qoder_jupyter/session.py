@@ -84,7 +84,10 @@ class Session:
             self.token(),
             settings.timeout,
             settings.connect_timeout,
+            settings.attempt_timeout,
+            settings.max_response_bytes,
             settings.max_retries,
+            settings.workspace,
         )
 
     def _client_options(self) -> dict[str, Any]:
@@ -94,5 +97,8 @@ class Session:
             "token": self.token(),
             "timeout": settings.timeout,
             "connect_timeout": settings.connect_timeout,
+            "attempt_timeout": settings.attempt_timeout,
+            "max_response_bytes": settings.max_response_bytes,
             "max_retries": settings.max_retries,
+            "workspace": settings.workspace,
         }

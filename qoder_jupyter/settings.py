@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from traitlets import Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-from .credentials import DEFAULT_BASE_URL, TOKEN_VARIABLES, Token, find_base_url, find_token
+from .credentials import (
+    DEFAULT_BASE_URL,
+    TOKEN_VARIABLES,
+    Token,
+    find_base_url,
+    find_token,
+    workspace_problem,
+)
 from .errors import MissingTokenError
 
 __all__ = ["QoderEnv", "Setting"]
@@ -35,7 +42,21 @@ class QoderEnv(Configurable):
     ).tag(config=True)
     timeout = Float(30.0, help="Seconds to wait for the service to answer.").tag(config=True)
     connect_timeout = Float(5.0, help="Seconds to wait for a connection.").tag(config=True)
+    attempt_timeout = Float(
+        30.0,
+        help="Seconds one attempt may take in all, however slowly the server sends its answer.",
+    ).tag(config=True)
+    max_response_bytes = Int(
+        64 * 1024 * 1024,
+        help="The largest answer read, in bytes; a longer one is abandoned as an error.",
+    ).tag(config=True)
     max_retries = Int(3, help="Retries of a failed request (with backoff).").tag(config=True)
+    workspace = Unicode(
+        None,
+        allow_none=True,
+        help="The workspace id sent as qoder-workspace-id with every call; None: the token's "
+        "default workspace.",
+    ).tag(config=True)
     variable = Unicode(
         "env", help="The variable that receives an environment when -o is not given."
     ).tag(config=True)
@@ -43,7 +64,7 @@ class QoderEnv(Configurable):
         "envs", help="The variable that receives a list of environments when -o is not given."
     ).tag(config=True)
 
-    @validate("timeout", "connect_timeout")
+    @validate("timeout", "connect_timeout", "attempt_timeout")
     def _positive_seconds(self, proposal: dict[str, float]) -> float:
         if proposal["value"] <= 0:
             raise TraitError("Timeouts must be positive numbers of seconds.")
@@ -54,6 +75,20 @@ class QoderEnv(Configurable):
         if proposal["value"] < 0:
             raise TraitError("max_retries must be 0 or more.")
         return proposal["value"]
+
+    @validate("max_response_bytes")
+    def _positive_size(self, proposal: dict[str, int]) -> int:
+        if proposal["value"] <= 0:
+            raise TraitError("max_response_bytes must be a positive number of bytes.")
+        return proposal["value"]
+
+    @validate("workspace")
+    def _workspace_id(self, proposal: dict[str, str | None]) -> str | None:
+        value = proposal["value"]
+        problem = None if value is None else workspace_problem(value)
+        if problem is not None:
+            raise TraitError(problem)
+        return value
 
     @validate("variable", "list_variable")
     def _identifier(self, proposal: dict[str, str]) -> str:
@@ -82,7 +117,15 @@ class QoderEnv(Configurable):
     def report(self) -> list[Setting]:
         """Every setting with its effective value and where it came from."""
         settings = [self.effective_base_url()]
-        for name in ("token_env", "timeout", "connect_timeout", "max_retries"):
+        for name in (
+            "token_env",
+            "timeout",
+            "connect_timeout",
+            "attempt_timeout",
+            "max_response_bytes",
+            "max_retries",
+            "workspace",
+        ):
             settings.append(Setting(name, str(getattr(self, name)), self._source(name)))
         for name in ("variable", "list_variable"):
             settings.append(Setting(name, getattr(self, name), self._source(name)))

@@ -193,10 +193,34 @@ def test_configuration_errors_come_before_any_request(monkeypatch):
 
 def test_environment_ids_are_quoted_into_the_path(client, emulator):
     with pytest.raises(NotFoundError):
-        client.environments.retrieve("../environments?x=1")
-    assert emulator.requests[-1].path.endswith("/environments/..%2Fenvironments%3Fx%3D1")
-    with pytest.raises(ValueError, match="id is required"):
-        client.environments.retrieve("")
+        client.environments.retrieve("env_%zz+é")
+    assert emulator.requests[-1].path.endswith("/environments/env_%25zz%2B%C3%A9")
+
+
+@pytest.mark.parametrize(
+    ("env_id", "says"),
+    [
+        ("", "id is required"),
+        (".", "is not an environment id"),
+        ("..", "is not an environment id"),
+        ("../environments?x=1", "single path segment"),
+        ("env_1/archive", "single path segment"),
+        ("env_1#x", "single path segment"),
+        ("env_1 ", "write 'env_1'"),
+        ("env\n1", "control character"),
+        ("env_\udcff", "not valid Unicode"),
+    ],
+)
+@pytest.mark.parametrize("operation", ["retrieve", "archive", "delete", "update"])
+def test_an_id_that_could_address_something_else_is_refused_before_sending(
+    client, emulator, env_id, says, operation
+):
+    before = len(emulator.requests)
+    call = getattr(client.environments, operation)
+    with pytest.raises(ValidationError, match=says) as caught:
+        call(env_id, name="x") if operation == "update" else call(env_id)
+    assert caught.value.problems[0].field == "id"
+    assert len(emulator.requests) == before  # nothing reached the server
 
 
 def test_async_client_does_everything_the_sync_one_does(emulator):
