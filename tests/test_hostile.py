@@ -124,7 +124,8 @@ def test_a_dripped_create_is_reconciled_not_repeated(client, proxy, upstream):
     proxy.inject("drip", times=4, method="POST")
     started = time.monotonic()
     env = client.environments.create(name="dripped", pip=["numpy"])
-    assert time.monotonic() - started < 4 * (ATTEMPT_TIMEOUT + 0.5)
+    # Four attempts cut at their deadline, then the look-up that finds it.
+    assert time.monotonic() - started < 4 * (ATTEMPT_TIMEOUT + 0.5) + 2
     assert [e["id"] for e in upstream.environments()] == [env.id]
     assert len(set(_creates(upstream))) == 1
 
