@@ -407,12 +407,12 @@ class AsyncClient(_Base):
 # --- the environments resource, sync and async ---------------------------------------------------
 
 
-def _bind(result: T, api: Any) -> T:
+def _bind(result: T, api: Any, workspace: str | None) -> T:
     """Attach ``api`` to the environments in ``result`` (one, or a page), for their lifecycle
-    helpers (``env.refresh()``, ``env.archive()``...)."""
+    helpers (``env.refresh()``, ``env.archive()``...), and note the workspace they came from."""
     for environment in result if isinstance(result, EnvironmentPage) else [result]:
         if isinstance(environment, Environment):
-            environment.bind(api)
+            environment.bind(api, workspace=workspace)
     return result
 
 
@@ -459,7 +459,7 @@ class Environments:
         default = self._client.workspace
         chosen = default if workspace is None else workspace
         result = self._client.run(flow, workspace=chosen)
-        return _bind(result, _lifecycle_api(self, chosen, default))
+        return _bind(result, _lifecycle_api(self, chosen, default), chosen)
 
     def create(
         self,
@@ -533,7 +533,7 @@ class AsyncEnvironments:
         default = self._client.workspace
         chosen = default if workspace is None else workspace
         result = await self._client.run(flow, workspace=chosen)
-        return _bind(result, _lifecycle_api(self._client._lifecycle, chosen, default))
+        return _bind(result, _lifecycle_api(self._client._lifecycle, chosen, default), chosen)
 
     async def create(
         self,

@@ -82,6 +82,7 @@ class _View:
     statuses: tuple[tuple[str, str], ...]  # (text, tone)
     description: str
     scope: str  # "" when the service said nothing
+    workspace: str  # "" for the default workspace
     config_type: str  # "cloud", "self_hosted", or what else the service wrote
     networking: str
     hosts: tuple[str, ...]
@@ -158,6 +159,7 @@ def _view(env: Environment, data: Mapping[str, Any]) -> _View:
         statuses=_statuses(env),
         description=_block(env.description, _LONG),
         scope=_line(env.scope or ""),
+        workspace=_line(env.workspace or ""),
         config_type=_line(env.config_type),
         networking=_line(env.networking),
         hosts=tuple(_line(host) for host in hosts[:_ITEMS]),
@@ -379,6 +381,7 @@ def _status_text(view: _View) -> str:
 def _card_text(view: _View) -> str:
     rows = [
         ("id", view.id),
+        ("workspace", view.workspace),
         ("scope", view.scope),
         ("runs on", _runs_on(view)),
         *_sandbox_rows(
@@ -493,6 +496,7 @@ def _card_html(view: _View) -> str:
             ("Description", f'<span class="qoder-env-text">{_e(view.description)}</span>')
         )
     fields += [
+        ("Workspace", f"<code>{_e(view.workspace)}</code>" if view.workspace else ""),
         ("Scope", _e(view.scope)),
         ("Runs on", _e(_runs_on(view))),
         *_sandbox_rows(
@@ -566,6 +570,7 @@ def _card_markdown(view: _View) -> str:
     rows = [
         ("ID", _md_code(view.id)),
         ("Description", _md(view.description)),
+        ("Workspace", _md_code(view.workspace) if view.workspace else ""),
         ("Scope", _md(view.scope)),
         ("Runs on", _md(_runs_on(view))),
         *_sandbox_rows(

@@ -60,6 +60,9 @@ class Environment:
     ``delete`` act through the client that fetched it (or the one passed as ``api=``).
     """
 
+    #: The workspace it was read from (its ``qoder-workspace-id``); None: the default one.
+    workspace: str | None = None
+
     def __init__(self, data: Mapping[str, Any], *, api: EnvironmentsAPI | None = None) -> None:
         _check_shape(data)
         self._data: dict[str, Any] = copy.deepcopy(dict(data))
@@ -74,9 +77,11 @@ class Environment:
         environment._api = api
         return environment
 
-    def bind(self, api: EnvironmentsAPI | None) -> Environment:
-        """Attach the client resource the lifecycle helpers use; returns self."""
+    def bind(self, api: EnvironmentsAPI | None, *, workspace: str | None = None) -> Environment:
+        """Attach the client resource the lifecycle helpers use, and note the workspace the
+        environment was read from; returns self."""
         self._api = api
+        self.workspace = workspace
         return self
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -130,7 +135,8 @@ class Environment:
         return self
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_data": self._data, "_api": None}  # a client (and its token) is never pickled
+        # A client (and its token) is never pickled; where it came from is kept.
+        return {"_data": self._data, "_api": None, "workspace": self.workspace}
 
     # --- display (rendered by qoder_jupyter.display; never raises, never does I/O) ---------------
 

@@ -97,7 +97,7 @@ class QoderEnvMagics(Magics):
             url = f"{self.session.base_url}/environments"
             return _preview("POST", url, spec.to_body(), spec.to_magic())
         environment = self._environments().create(
-            spec, idempotency_key=args.idempotency_key, workspace=args.workspace
+            spec, idempotency_key=args.idempotency_key, workspace=self._workspace(args)
         )
         return self._store(self._out(args), environment)
 
@@ -106,7 +106,7 @@ class QoderEnvMagics(Magics):
         found = self._environments().list_all(
             include_archived=args.all or None,
             limit=min(args.limit or 100, 100),
-            workspace=args.workspace,
+            workspace=self._workspace(args),
         )
         items = list(itertools.islice(found, args.limit + 1 if args.limit else None))
         more = bool(args.limit) and len(items) > args.limit
@@ -115,7 +115,9 @@ class QoderEnvMagics(Magics):
 
     def _get(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "get")
-        environment = self._environments().retrieve(self._id(args.id), workspace=args.workspace)
+        environment = self._environments().retrieve(
+            self._id(args.id), workspace=self._workspace(args)
+        )
         return self._store(self._out(args), environment)
 
     def _update(self, args: argparse.Namespace, cell: str | None) -> Any:
@@ -127,7 +129,9 @@ class QoderEnvMagics(Magics):
             if "config" in changes:
                 base = EnvironmentSpec(**read_body({"config": changes["config"]}))
             else:
-                base = self._environments().retrieve(env_id, workspace=args.workspace).to_spec()
+                base = (
+                    self._environments().retrieve(env_id, workspace=self._workspace(args)).to_spec()
+                )
             if config_flags.get("config_type") == "self_hosted":
                 # A runner's config is just its setup script: networking and packages do not apply.
                 base = EnvironmentSpec(setup_script=base.setup_script)
@@ -138,17 +142,19 @@ class QoderEnvMagics(Magics):
         if args.dry_run:
             url = f"{self.session.base_url}/environments/{env_id}"
             return _preview("POST", url, update.to_body())
-        environment = self._environments().update(env_id, update, workspace=args.workspace)
+        environment = self._environments().update(env_id, update, workspace=self._workspace(args))
         return self._store(self._out(args), environment)
 
     def _archive(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "archive")
-        environment = self._environments().archive(self._id(args.id), workspace=args.workspace)
+        environment = self._environments().archive(
+            self._id(args.id), workspace=self._workspace(args)
+        )
         return self._store(self._out(args), environment)
 
     def _delete(self, args: argparse.Namespace, cell: str | None) -> DeletedEnvironment:
         _no_cell(cell, "delete")
-        deleted = self._environments().delete(self._id(args.id), workspace=args.workspace)
+        deleted = self._environments().delete(self._id(args.id), workspace=self._workspace(args))
         return self._store(args.out or "deleted", deleted)
 
     def _config(self, args: argparse.Namespace, cell: str | None) -> SettingsReport:
@@ -226,6 +232,15 @@ class QoderEnvMagics(Magics):
         """An environment id as typed, or the id of the Environment in the variable named so."""
         value = self._user_ns().get(given) if given.isidentifier() else None
         return value.id if isinstance(value, Environment) else given
+
+    def _workspace(self, args: argparse.Namespace) -> str | None:
+        """``--workspace``, else the workspace of the Environment in the variable given as ID
+        (``%qoder_env update ds ...`` goes where ``ds`` came from), else the setting's."""
+        given = getattr(args, "id", "")
+        value = self._user_ns().get(given) if given.isidentifier() else None
+        if args.workspace is None and isinstance(value, Environment):
+            return value.workspace
+        return args.workspace  # type: ignore[no-any-return]
 
     def _out(self, args: argparse.Namespace) -> str:
         """Where an environment result goes: -o, else the variable the ID was given as (so

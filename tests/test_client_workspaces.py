@@ -5,6 +5,7 @@ emulator keeps environments per workspace, so what a test sees there proves what
 from __future__ import annotations
 
 import asyncio
+import pickle
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -42,6 +43,8 @@ def test_a_client_workspace_goes_with_every_call(emulator):
 def test_a_call_can_name_its_own_workspace_and_its_environments_remember_it(emulator):
     with Client(base_url=emulator.base_url, token=emulator.token) as client:
         env = client.environments.create(name="elsewhere", workspace="ws_other")
+        assert env.workspace == "ws_other"
+        assert pickle.loads(pickle.dumps(env)).workspace == "ws_other"  # noqa: S301 - our own
         assert _names(client) == []
         assert _names(client, workspace="ws_other") == ["elsewhere"]
         env.update(description="through the environment")  # in ws_other, not the default
@@ -110,18 +113,34 @@ def test_every_magic_takes_a_workspace_for_that_call(emulator, monkeypatch):
             "create --name in-ws --workspace ws_magic -o made",
             "list --workspace ws_magic -o found",
             "list -o default_found",
-            "get made --workspace ws_magic -o got",
-            "update made --description changed --workspace ws_magic",
-            "archive made --workspace ws_magic",
-            "delete made --workspace ws_magic",
+            "get {made.id} --workspace ws_magic -o got",
+            # A variable goes where its environment came from, without --workspace.
+            "update made --description changed",
+            "archive made",
+            "delete made",
         ):
-            outcome = shell.run_cell(f"%qoder_env {line}")
+            made = shell.user_ns.get("made")
+            outcome = shell.run_cell(f"%qoder_env {line.format(made=made)}")
             assert outcome.error_in_exec is None, (line, outcome.error_in_exec)
         assert [env.name for env in shell.user_ns["found"]] == ["in-ws"]
         assert list(shell.user_ns["default_found"]) == []
+        assert shell.user_ns["made"].workspace == "ws_magic"
     finally:
         shell.run_line_magic("unload_ext", "qoder_jupyter")
         InteractiveShell.clear_instance()
     spaces = [r.workspace for r in emulator.requests]
     assert spaces.count(None) == 1  # the one list without --workspace
     assert set(spaces) == {None, "ws_magic"}
+
+
+def test_the_card_says_which_workspace_an_environment_came_from(emulator):
+    from qoder_jupyter.display import environment_bundle
+
+    with Client(base_url=emulator.base_url, token=emulator.token) as client:
+        elsewhere = client.environments.create(name="shown", workspace="ws_card")
+        here = client.environments.create(name="default")
+    bundle = environment_bundle(elsewhere)
+    assert "workspace:  ws_card" in bundle["text/plain"]
+    assert "<code>ws_card</code>" in bundle["text/html"]
+    assert "| Workspace | `ws_card` |" in bundle["text/markdown"]
+    assert "workspace" not in environment_bundle(here)["text/plain"]
