@@ -444,15 +444,17 @@ def create_environment(body: Mapping[str, Any], key: str, policy: RetryPolicy) -
         created = _created(outcome)
         if created is not None:
             return created
-        # Created, but the answer cannot be read (a proxy mangled it): find what was created.
+        # Created, but the answer cannot be read (a proxy mangled it): find what was created, and
+        # if it is not listed yet, say so with the key (a retry with it replays the answer).
         failure: APIError = _unreadable_success(request, outcome.status, "it is not an environment")
-        return (yield from _reconcile(body, key, request, failure, policy, in_flight=False))
+        return (yield from _reconcile(body, key, request, failure, policy, absence_proves=False))
     # Ambiguous: this attempt may have acted, or an earlier one may have and this one's answer
     # (a 409 for our own name, a 401 from a gateway, a last failure) does not say whether it did.
     failure = error_for(outcome, request, earlier_maybe_acted=result.maybe_acted)
     if not (_may_have_acted(outcome) or result.maybe_acted):
         raise failure
-    return (yield from _reconcile(body, key, request, failure, policy, result.unanswered))
+    absence_proves = not result.unanswered
+    return (yield from _reconcile(body, key, request, failure, policy, absence_proves))
 
 
 def _created(response: Response) -> Environment | None:
@@ -469,13 +471,13 @@ def _reconcile(
     request: Request,
     failure: APIError,
     policy: RetryPolicy,
-    in_flight: bool,
+    absence_proves: bool,
 ) -> Flow[Environment]:
     """Settle an ambiguous create by looking for it by name: return it when it is there as
     asked; re-raise ``failure`` when another environment holds the name, or when it is absent and
-    every attempt was answered (the service finished, and made nothing). Otherwise, when the
-    look-up cannot finish or an unanswered attempt may still be under way, the outcome is
-    unknown: never "nothing happened"."""
+    ``absence_proves`` that nothing was made (every attempt was answered: the service finished).
+    Otherwise (the look-up cannot finish, an unanswered attempt may still be under way, or the
+    service said it created it) the outcome is unknown: never "nothing happened"."""
     name = str(body.get("name", ""))
     try:
         found = yield from find_by_name(name, policy)
@@ -485,7 +487,7 @@ def _reconcile(
     if found is not None and found.matches(body):
         logger.info("Create of %r was ambiguous; found it on the service as %s", name, found.id)
         return found
-    if found is not None or not in_flight:
+    if found is not None or absence_proves:
         raise failure
     raise _outcome_unknown(name, key, request, failure, "it is not listed there (yet)")
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,13 @@ def test_any_answer_ends_in_a_result_or_a_typed_error(operation, outcomes):
     except QoderError:
         return
     assert isinstance(result, RESULTS)
+
+
+def test_a_create_answered_201_unreadably_and_not_listed_yet_is_outcome_unknown():
+    from qoder_jupyter.errors import OutcomeUnknownError
+
+    empty_page = Response(200, {}, b'{"data": [], "has_more": false}')
+    flow = _core.create_environment({"name": "n", "config": {"type": "cloud"}}, "key-1", POLICY)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        _drive(flow, [Response(201, {}, b"\xff\xfe"), empty_page])
+    assert caught.value.idempotency_key == "key-1"  # a retry with it replays the 201
