@@ -571,8 +571,8 @@ class PageWalk:
 
     def _stuck(self, what: str) -> PaginationError:
         return PaginationError(
-            f"GET /environments: page {self.pages + 1} of the listing never came; the service "
-            f"{what}, so the listing would never end.",
+            f"GET /environments: stopped after page {self.pages}: the service {what}, so the "
+            "listing would never end.",
             method="GET",
             url="/environments",
         )

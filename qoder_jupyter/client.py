@@ -210,9 +210,11 @@ class _Base:
             headers = {name: self._redactor.text(value) for name, value in headers.items()}
         return Response(response.status_code, headers, self._redactor.bytes(content))
 
-    def _failure(self, error: Exception) -> TransportFailure:
+    def _failure(self, error: Exception, started: float) -> TransportFailure:
         failure = _failure(error)
         detail = self._redactor.text(failure.detail)
+        if failure.kind == "timeout" and time.monotonic() - started >= self.attempt_timeout:
+            detail = f"no complete answer within attempt_timeout ({self.attempt_timeout:g} s)"
         return TransportFailure(failure.kind, failure.maybe_sent, detail)
 
 
@@ -289,12 +291,11 @@ def _failure(error: Exception) -> TransportFailure:
     detail = str(error) or type(error).__name__
     if isinstance(error, _TooLarge):
         return TransportFailure("too_large", True, detail)
-    if type(error) is TimeoutError:  # anyio's fail_after: the async client's deadline
-        detail = "the attempt's total time limit (attempt_timeout) ran out"
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return TransportFailure("connect", maybe_sent=False, detail=detail)
-    if isinstance(error, httpx.TimeoutException | TimeoutError):
-        return TransportFailure("timeout", maybe_sent=True, detail=f"timed out ({detail})")
+    if isinstance(error, httpx.TimeoutException | TimeoutError):  # TimeoutError: anyio's deadline
+        said = detail if detail.startswith("timed out") else f"timed out ({detail})"
+        return TransportFailure("timeout", maybe_sent=True, detail=said)
     if isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
         raise ConfigurationError(f"The request could not be sent: {detail}") from None
     if isinstance(error, httpx.DecodingError):
@@ -341,6 +342,7 @@ class Client(_Base):
             time.sleep(step.seconds)
             return None
         request = _build(self._http, step, self._headers(step, workspace))
+        started = time.monotonic()
         try:
             with deadline(self.attempt_timeout):
                 response = self._http.send(request, stream=True)
@@ -351,7 +353,7 @@ class Client(_Base):
                 finally:
                     response.close()
         except _ATTEMPT_ERRORS as error:
-            return self._failure(error)
+            return self._failure(error, started)
         return self._response(response, body.content())
 
 
@@ -390,6 +392,7 @@ class AsyncClient(_Base):
             await anyio.sleep(step.seconds)
             return None
         request = _build(self._http, step, self._headers(step, workspace))
+        started = time.monotonic()
         try:
             with anyio.fail_after(self.attempt_timeout):
                 response = await self._http.send(request, stream=True)
@@ -400,7 +403,7 @@ class AsyncClient(_Base):
                 finally:
                     await response.aclose()
         except _ATTEMPT_ERRORS as error:
-            return self._failure(error)
+            return self._failure(error, started)
         return self._response(response, body.content())
 
 

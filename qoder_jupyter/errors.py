@@ -120,7 +120,10 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    hint = "The service did not answer in time; try again, or raise the timeout setting."
+    hint = (
+        "The service did not answer in time; try again, or raise the timeout (each read) or "
+        "attempt_timeout (each attempt) setting."
+    )
 
 
 class ResponseError(APIError):

@@ -417,11 +417,6 @@ def test_from_body_raises_every_type_error_and_unknown_key_at_once() -> None:
     [
         ({"name": "env"}, "config", "config is missing"),
         ({"name": "env", "config": {}}, "config.type", 'set it to "cloud" or "self_hosted"'),
-        (
-            {"name": "env", "config": {"type": "vm"}},
-            "config.type",
-            'choose "cloud" or "self_hosted"',
-        ),
         ({"name": "env", "config": {"type": None}}, "config.type", "null"),
         ({"name": "env", "config": "cloud"}, "config", "Expected an object"),
         (
@@ -574,6 +569,14 @@ def test_reading_what_a_service_returned_never_raises_and_keeps_what_a_spec_hold
     odds: list[object] = [None, [], "env", {"config": "cloud"}, {"config": {"networking": []}}]
     for odd in odds:
         assert isinstance(spec_module.read_known(odd), dict)
+
+
+def test_an_unknown_config_type_is_kept_and_reported_like_any_rule() -> None:
+    spec = EnvironmentSpec.from_body({"name": "env", "config": {"type": "Self-Hosted"}})
+    assert spec.config_type == "Self-Hosted"
+    assert [(p.field, p.message) for p in spec.problems()] == [
+        ("config.type", "'Self-Hosted' is not a config type: write 'self_hosted'.")
+    ]
 
 
 def test_warnings_do_not_refuse_the_spec() -> None:
