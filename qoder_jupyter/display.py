@@ -12,8 +12,6 @@ does no other I/O: unexpected data falls back to an escaped plain-text rendering
 
 from __future__ import annotations
 
-import functools
-import html
 import json
 import math
 import re
@@ -22,9 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._curl import curl_command
+from ._markup import block as _block
+from ._markup import escape as _e
+from ._markup import line, md, md_code
+from ._markup import plural as _plural
+from ._markup import style as _style
 from ._text import clip, safe_repr
 from .rules import NOT_INSTALLED_PACKAGE_MANAGERS
-from .spec import curl_command
 
 if TYPE_CHECKING:  # only for typing: environment.py may import this module
     from .environment import Environment
@@ -36,10 +39,7 @@ _LONG = 2000  # ... of a description or a metadata value
 _ITEMS = 50  # hosts, packages per manager or metadata entries shown
 _DEPTH = 64  # nesting kept when JSON has to be repaired
 
-_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#&~!])")
 _TONES = {
     "ready": "ok",
     "active": "ok",
@@ -47,23 +47,6 @@ _TONES = {
     "error": "error",
     "failed": "error",
 }
-
-
-@functools.cache
-def _style() -> str:
-    """The ``<style>`` block of every card and list, from ``static/card.css``: read the first time
-    one is rendered, then kept. A stylesheet that cannot be read (a broken install) gives ""
-    instead: the HTML then shows unstyled, which its semantic markup allows, and never fails."""
-    import importlib.resources  # only here: it costs %load_ext several milliseconds
-
-    try:
-        sheet = importlib.resources.files(__package__) / "static" / "card.css"
-        css = sheet.read_text(encoding="utf-8")
-    except Exception:
-        return ""
-    # Each line of the file ends a selector or a declaration, so joining its stripped lines keeps
-    # every rule and keeps the readable file from adding to each saved card.
-    return "<style>" + "".join(line.strip() for line in css.splitlines()) + "</style>"
 
 
 @dataclass(frozen=True)
@@ -255,14 +238,11 @@ def _jsonable(value: object, depth: int) -> Any:
 
 
 def _line(value: str, limit: int = _SHORT) -> str:
-    """One line: breaks become spaces, control and bidi characters become U+FFFD, clipped."""
-    return clip(_UNSAFE.sub("\ufffd", _BREAKS.sub(" ", value)), limit)
+    return line(value, limit)
 
 
-def _block(value: str, limit: int) -> str:
-    """Like :func:`_line` but keeping line breaks (as ``\\n``)."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    return clip(_UNSAFE.sub("\ufffd", text), limit)
+_md = md
+_md_code = md_code
 
 
 def _text_of(value: object) -> str:
@@ -279,31 +259,11 @@ def _compact(value: object) -> str:
         return safe_repr(value)[:_LONG]
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _md(text: str) -> str:
-    """Markdown-escaped, on one line (a table cell)."""
-    return _MD_SPECIAL.sub(r"\\\1", _BREAKS.sub(" ", text))
-
-
-def _md_code(text: str) -> str:
-    """A code span (where nothing needs escaping), or escaped text when it cannot be one."""
-    plain = _BREAKS.sub(" ", text)
-    usable = plain.strip() and "`" not in plain and "|" not in plain
-    return f"`{plain}`" if usable else _md(plain)
-
-
 # --- summaries shared by the renderers -----------------------------------------------------------
 
 
 def _more(shown: int, total: int) -> str:
     return f"… and {total - shown} more" if total > shown else ""
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _summary(count: int, has_more: bool) -> str:

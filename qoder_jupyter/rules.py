@@ -43,6 +43,7 @@ __all__ = [
     "SHELL_CHARACTERS",
     "config_problems",
     "description_problems",
+    "entry_key",
     "json_kind",
     "metadata_problems",
     "name_problems",
@@ -657,6 +658,29 @@ _GRAMMARS: dict[str, Callable[[str], str | None]] = {
         for manager in NOT_INSTALLED_PACKAGE_MANAGERS
     },
 }
+
+
+# --- what an entry is of: the package it names, the host it allows ------------------------------
+
+_NAME_END = {"apt": re.compile(r"[:=/]"), "npm": re.compile(r"(?<!^)@")}
+
+
+def entry_key(list_name: str, entry: str) -> str:
+    """What an entry of a package list (``apt``, ``pip``...) or of ``allowed_hosts`` is *of*: the
+    package it names, or the host, compared as its tool compares them. ``pandas>=2`` and
+    ``Pandas[excel]<3`` are both of ``pandas`` (PEP 503 normalised), ``typescript@5`` of
+    ``typescript``, ``curl=7.81.0`` of ``curl``, ``PyPI.org`` of ``pypi.org``. So two lists can be
+    told apart entry by entry (a version changed, a package added); an entry that is not valid is
+    its own key."""
+    if list_name == "pip":
+        requirement = _pip_requirement(entry)
+        if requirement is not None:
+            return re.sub(r"[-_.]+", "-", requirement.name).lower()
+    elif list_name in _NAME_END:
+        return _NAME_END[list_name].split(entry, maxsplit=1)[0].lower()
+    elif list_name in ("cargo", "gem", "go"):
+        return re.split(r"[@:]", entry, maxsplit=1)[0].lower()
+    return entry.strip().lower()
 
 
 # --- the setup script ----------------------------------------------------------------------------

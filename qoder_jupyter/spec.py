@@ -16,7 +16,6 @@ Only the standard library and traitlets are imported here (see ``design.md``).
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, Literal
 from traitlets import Bool, Dict, HasTraits, List, Unicode
 
 from . import rules
+from ._curl import curl_command
 from ._text import safe_repr
 from .credentials import DEFAULT_BASE_URL
 from .errors import Problem, ValidationError
@@ -483,25 +483,7 @@ _EXPECTED = {
 }
 
 
-# --- curl and the magic line -------------------------------------------------------------------
-
-
-def _double_quoted(text: str) -> str:
-    """The seed writes the URL in double quotes; fall back to single quotes when the shell would
-    expand something inside double quotes."""
-    return f'"{text}"' if not set(text) & set('"$`\\!') else shlex.quote(text)
-
-
-def curl_command(method: str, url: str, body: Mapping[str, Any] | None = None) -> str:
-    """A request as the seed's curl command; the token stays the literal ``$QODER_PAT``."""
-    lines = [
-        f"curl -s -X {method} {_double_quoted(url)}",
-        '-H "Authorization: Bearer $QODER_PAT"',
-    ]
-    if body is not None:
-        payload = json.dumps(body, indent=2, ensure_ascii=False)
-        lines += ['-H "Content-Type: application/json"', f"-d {shlex.quote(payload)}"]
-    return " \\\n".join(lines)
+# --- the magic line -------------------------------------------------------------------
 
 
 def _meta_key(key: object) -> str:

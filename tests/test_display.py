@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qoder_jupyter import display
+from qoder_jupyter import _markup, display
 from qoder_jupyter.display import environment_bundle, page_bundle
 from qoder_jupyter.environment import Environment
 
@@ -191,20 +191,20 @@ def test_the_style_is_the_shipped_stylesheet_read_once():
     for rendered in (card, page):
         style = "".join(line.strip() for line in css.splitlines())
         assert rendered.startswith(f'<style>{style}</style><div class="qoder-env">')
-    read = display._style.cache_info().misses
+    read = _markup.style.cache_info().misses
     environment_bundle(Environment(NEWEST))
     page_bundle([Environment(SEED)])
-    assert display._style.cache_info().misses == read  # kept, not read again
+    assert _markup.style.cache_info().misses == read  # kept, not read again
 
 
 def test_importing_the_module_does_not_read_the_stylesheet():
     code = (
-        "from qoder_jupyter import display\n"
+        "from qoder_jupyter import _markup, display\n"
         "from qoder_jupyter.environment import Environment\n"
-        "assert display._style.cache_info().misses == 0\n"
+        "assert _markup.style.cache_info().misses == 0\n"
         "display.environment_bundle(Environment({'id': 'env_x'}))\n"
         "display.page_bundle([Environment({'id': 'env_x'})])\n"
-        "assert display._style.cache_info().misses == 1\n"
+        "assert _markup.style.cache_info().misses == 1\n"
     )
     ran = subprocess.run(
         [sys.executable, "-c", code],
@@ -218,9 +218,9 @@ def test_importing_the_module_does_not_read_the_stylesheet():
 
 @pytest.fixture
 def fresh_style():
-    display._style.cache_clear()
+    _markup.style.cache_clear()
     yield
-    display._style.cache_clear()  # the next test reads the real stylesheet again
+    _markup.style.cache_clear()  # the next test reads the real stylesheet again
 
 
 @pytest.mark.usefixtures("fresh_style")
