@@ -388,11 +388,14 @@ def package_problem(manager: str, spec: str) -> str | None:
     character, no leading ``-`` (an installer would read an option), no shell character (see
     :data:`SHELL_CHARACTERS`), and then the manager's own grammar (see ``_GRAMMARS``).
     """
+    if manager == "pip" and ";" in spec:
+        return _marked_pip_error(spec)
     return _entry_error(manager, spec) or _GRAMMARS[manager](spec)
 
 
-def _entry_error(manager: str, spec: str) -> str | None:
-    """The rules every manager's entries share."""
+def _entry_error(manager: str, spec: str, refused: str | None = None) -> str | None:
+    """The rules every manager's entries share; ``refused``: the shell characters refused (by
+    default all but the version operators)."""
     if not spec.strip():
         return f"An empty {manager} package: remove it or name a package."
     error = _utf8_error(spec)
@@ -414,22 +417,68 @@ def _entry_error(manager: str, spec: str) -> str | None:
             else "name the packages themselves; run an installer with options from the setup script"
         )
         return f"{quoted(spec)} starts with '-', so {manager} would read it as an option: {fix}."
-    char = next((char for char in spec if char in _ALWAYS_SHELL), None)
+    refused = _ALWAYS_SHELL if refused is None else refused
+    char = next((char for char in spec if char in refused), None)
     return None if char is None else _shell_error(manager, spec, char)
 
 
 def _shell_error(manager: str, spec: str, char: str) -> str:
-    if manager == "pip" and char == ";" and _pip_requirement(spec) is not None:
-        kept = spec.partition(";")[0].strip()
-        return (
-            f"{quoted(spec)} has an environment marker (after ';'), which is not supported: the "
-            f"sandbox is always Linux x86_64 with Python 3.12, so write {kept!r} if the "
-            "requirement applies there, or remove it."
-        )
     return (
         f"{quoted(spec)} contains {char!r}, which {SHELL_CHARACTERS[char]} in a shell: an entry "
         "names one package; run commands from the setup script."
     )
+
+
+# A pip entry may end in a PEP 508 environment marker (``pywin32; sys_platform == "win32"``), as
+# requirements files have them: pip installs the entry only where the marker holds. The marker is
+# the one place quotes may appear; its values hold only the characters marker values are made of,
+# so no shell reads a command in one.
+_MARKER_NEVER = "".join(char for char in _ALWAYS_SHELL if char not in "'\"")
+_MARKER_VALUE = re.compile(r"[A-Za-z0-9 ._+*-]*")
+_MARKER_EXAMPLE = 'python_version < "3.13"'
+
+
+def _marked_pip_error(spec: str) -> str | None:
+    """Why a pip entry with an environment marker is not one, or None: the requirement before the
+    ';' obeys every pip rule, and the marker after it is valid and shell-safe."""
+    requirement, _, marker = spec.partition(";")
+    if not requirement.strip():
+        return f"{quoted(spec)} has no requirement before ';': write one, such as 'pandas'."
+    return (
+        _entry_error("pip", spec, refused=_MARKER_NEVER.replace(";", ""))
+        or _entry_error("pip", requirement.rstrip())
+        or _pip_error(requirement.rstrip())
+        or _marker_error(spec, marker.strip())
+    )
+
+
+def _marker_error(spec: str, marker: str) -> str | None:
+    from packaging.markers import InvalidMarker, Marker
+
+    if not marker:
+        return (
+            f"{quoted(spec)} has nothing after ';': write an environment marker such as "
+            f"{_MARKER_EXAMPLE}, or remove the ';'."
+        )
+    bad = next((char for char in marker if char in _MARKER_NEVER), None)
+    if bad is not None:
+        return _shell_error("pip", spec, bad)
+    try:
+        Marker(marker)
+    except InvalidMarker:
+        return (
+            f"{quoted(spec)} contains ';', which {SHELL_CHARACTERS[';']} in a shell: an entry "
+            "names one package, and in pip's a ';' may only begin an environment marker "
+            f"(PEP 508), such as {_MARKER_EXAMPLE}; run commands from the setup script."
+        )
+    for value in re.findall(r"'([^']*)'|\"([^\"]*)\"", marker):
+        text = "".join(value)
+        if not _MARKER_VALUE.fullmatch(text):
+            return (
+                f"{quoted(spec)}: the marker value {quoted(text)} holds characters no marker "
+                "value has (only letters, digits, spaces and . _ + * -): fix it."
+            )
+    return None
 
 
 def _space_error(manager: str, spec: str) -> str | None:
@@ -469,8 +518,8 @@ def _pip_error(spec: str) -> str | None:
     if requirement is None:
         fixed = _pip_fix(spec)
         fix = fixed or f"write a package name with optional version bounds, {_PIP_EXAMPLES}"
-        # packaging's reason helps ("Expected extra name after comma") unless it suggests a
-        # marker, which is not supported here ("Expected semicolon ... or end").
+        # packaging's reason helps ("Expected extra name after comma") unless it is only that
+        # a marker could follow ("Expected semicolon ... or end").
         why = " (PEP 508)" if fixed or "semicolon" in reason else f" (PEP 508: {reason})"
         return f"{quoted(spec)} is not a valid pip requirement{why}: {fix}."
     # A direct reference (`name @ url`) is PEP 508 too; its URL is free text to the parser.

@@ -79,8 +79,8 @@ _SPEC_PATTERNS = {
 }
 _SPEC_DESCRIPTIONS = {
     "apt": "Debian package names, each with an optional `:arch`, then `=version` or `/release`.",
-    "pip": "PEP 508 requirements without environment markers (the pattern is only a part of "
-    "what is accepted: direct references `name @ url`, pre-releases and more are too).",
+    "pip": "PEP 508 requirements (the pattern is only a part of what is accepted: environment "
+    "markers, direct references `name @ url`, pre-releases and more are too).",
     "npm": "`name` or `name@version`, the name optionally `@scope/name`, at most 214 characters.",
     **dict.fromkeys(
         ("cargo", "gem", "go"),

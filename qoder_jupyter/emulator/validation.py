@@ -29,8 +29,10 @@ same ones: ``tests/test_rules_agreement.py`` checks that both refuse exactly the
   line break, no leading ``-`` (an installer would read an option), none of
   ``; & | $ ` \\ ' " { }``, and ``< > ( ) !`` only where the grammar below has them. Then, per list:
 
-  - ``pip``: a PEP 508 requirement as ``packaging`` (the parser pip itself uses) reads it, without
-    an environment marker; a direct reference's URL without ``< > ( ) !``.
+  - ``pip``: a PEP 508 requirement as ``packaging`` (the parser pip itself uses) reads it; a direct
+    reference's URL without ``< > ( ) !``. It may end in ``; marker``, a PEP 508 environment marker
+    (the one place quotes may appear) whose quoted values hold only letters, digits, spaces and
+    ``. _ + * -``.
   - ``apt``: a Debian name (lowercase letters, digits, ``+ - .``; at least 2 characters, starting
     with a letter or digit), an optional ``:arch``, then an optional ``=version`` (starting with a
     digit) or ``/release``.
@@ -435,6 +437,8 @@ def _spec_problem(manager: str, spec: str) -> str | None:
         return "holds a control character or a line break; give one package per entry"
     if spec.startswith("-"):
         return "starts with '-', which an installer reads as an option; name a package"
+    if manager == "pip" and ";" in spec:
+        return _marked_pip_problem(spec)
     if not SHELL_CHARACTERS.isdisjoint(spec):
         return "holds a shell character (one of ; & | $ ` \\ ' \" { }); name one package"
     if manager == "pip":
@@ -463,6 +467,35 @@ def _pip_problem(spec: str) -> str | None:
         return "is not a PEP 508 requirement (such as pandas, pandas>=2 or requests[socks]>=2,<3)"
     if not OPERATOR_CHARACTERS.isdisjoint(requirement.url or ""):
         return "has a URL holding one of < > ( ) !, which a shell acts on; quote-free URLs only"
+    return None
+
+
+#: What the quoted values of a marker may hold ("3.13", "win32", "x86_64"): nothing a shell reads.
+_MARKER_VALUE_RE = re.compile(r"[A-Za-z0-9 ._+*-]*")
+
+
+def _marked_pip_problem(spec: str) -> str | None:
+    """A pip requirement followed by ``; marker``: the requirement as any pip spec, the marker a
+    PEP 508 marker whose quoted values are plain words and versions."""
+    from packaging.markers import InvalidMarker, Marker
+
+    requirement, _, marker = spec.partition(";")
+    problem = (
+        _spec_problem("pip", requirement.rstrip())
+        if requirement.strip()
+        else "has no requirement before ';'"
+    )
+    if problem:
+        return problem
+    if not SHELL_CHARACTERS.isdisjoint(marker.replace("'", "").replace('"', "")):
+        return "holds a shell character (one of ; & | $ ` \\ { }) in its marker; name one package"
+    try:
+        Marker(marker.strip())
+    except InvalidMarker:
+        return "has an invalid environment marker after ';' (PEP 508)"
+    values = re.findall(r"'([^']*)'|\"([^\"]*)\"", marker)
+    if not all(_MARKER_VALUE_RE.fullmatch("".join(value)) for value in values):
+        return "has a marker value with characters other than letters, digits, spaces and . _ + * -"
     return None
 
 
