@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._text import optional_text
 
 if TYPE_CHECKING:
+    from .diff import SpecDiff
     from .spec import EnvironmentSpec
     from .update import EnvironmentUpdate
 
@@ -120,6 +121,23 @@ class Environment:
         body = {key: self._data[key] for key in _SPEC_KEYS if key in self._data}
         body["config"] = config_without_defaults(self._config())
         return EnvironmentSpec(**read_known(body))
+
+    def diff(
+        self,
+        other: EnvironmentSpec | Environment,
+        *,
+        before_label: str | None = None,
+        after_label: str | None = None,
+    ) -> SpecDiff:
+        """What sending ``other`` (a spec, or another environment's spec) over this environment
+        would change, ignoring the defaults a server fills in; an empty diff is False."""
+        from .diff import environment_label, side_label
+
+        return self.to_spec().diff(
+            other,
+            before_label=before_label or environment_label(self.name, self.id),
+            after_label=after_label or side_label(other, "spec"),
+        )
 
     def _require_api(self, api: EnvironmentsAPI | None) -> EnvironmentsAPI:
         chosen = api or self._api

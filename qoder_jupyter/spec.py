@@ -19,7 +19,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from traitlets import Bool, Dict, HasTraits, List, Unicode
 
@@ -27,7 +27,11 @@ from . import rules
 from ._curl import curl_command
 from ._text import safe_repr
 from .credentials import DEFAULT_BASE_URL
+from .diff import SpecDiff, diff_values, side_label
 from .errors import Problem, ValidationError
+
+if TYPE_CHECKING:  # only for typing: environment.py imports this module
+    from .environment import Environment
 
 __all__ = [
     "CONFIG_TRAITS",
@@ -257,6 +261,34 @@ class EnvironmentSpec(HasTraits):
                 items = [f"{_meta_key(k)}={rules.typed_text(v)}" for k, v in value.items()]
                 words.append(_flag_values(field.flag, items))
         return " ".join(words)
+
+    # --- differences ------------------------------------------------------------------------
+
+    def diff(
+        self,
+        other: EnvironmentSpec | Environment,
+        *,
+        before_label: str | None = None,
+        after_label: str | None = None,
+    ) -> SpecDiff:
+        """What sending ``other`` (a spec, or an environment's :meth:`to_spec`) over this spec
+        would change: self is the "before" side. See :mod:`qoder_jupyter.diff` for the rules."""
+        if isinstance(other, EnvironmentSpec):
+            after = other
+        elif callable(getattr(other, "to_spec", None)):
+            after = other.to_spec()
+        else:
+            raise TypeError(
+                f"diff() compares with an EnvironmentSpec or an Environment, not "
+                f"{type(other).__name__}: pass a spec, or an environment from the client."
+            )
+        return diff_values(
+            self.values(),
+            after.values(),
+            FIELDS,
+            before_label=before_label or "spec",
+            after_label=after_label or side_label(other, "other spec"),
+        )
 
     # --- value semantics --------------------------------------------------------------------
 
