@@ -506,10 +506,11 @@ def _outcome_unknown(
 
 
 def find_by_name(
-    name: str, policy: RetryPolicy, *, max_pages: int = MAX_RECONCILE_PAGES
+    name: str, policy: RetryPolicy, *, max_pages: int | None = MAX_RECONCILE_PAGES
 ) -> Flow[Environment | None]:
     """The newest unarchived environment called ``name``, scanning at most ``max_pages`` pages
-    newest first; an :class:`APIError` when it could not look through them all."""
+    (None: every page) newest first; an :class:`APIError` when it could not look through them
+    all."""
     walk = PageWalk({"limit": str(MAX_PAGE_SIZE)})
     while True:
         page = yield from list_environments(walk.params, policy)
@@ -518,7 +519,7 @@ def find_by_name(
             return found
         if not walk.advance(page):
             return None
-        if walk.pages >= max_pages:
+        if max_pages is not None and walk.pages >= max_pages:
             raise APIError(
                 f"no environment called {name!r} in the newest {walk.pages * MAX_PAGE_SIZE}, "
                 "and more remain",

@@ -16,13 +16,22 @@ import os
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
 
+from ._apply import (
+    ListApply,
+    Progress,
+    WritePacer,
+    applicable,
+    apply_environment,
+    index_by_name,
+    plan_environment,
+)
 from ._core import (
     MAX_PAGE_SIZE,
     Flow,
@@ -52,6 +61,7 @@ from ._version import __version__
 from .credentials import Token, check_transport, resolve_base_url, resolve_token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import ConfigurationError, Problem, QoderError, ValidationError
+from .plan import Applied, Plan
 from .spec import EnvironmentSpec
 from .update import EnvironmentUpdate
 
@@ -308,6 +318,15 @@ def _failure(error: Exception) -> TransportFailure:
 _ATTEMPT_ERRORS = (httpx.HTTPError, _TooLarge, TimeoutError)
 
 
+def _is_write(step: Step) -> bool:
+    return isinstance(step, Request) and step.method != "GET"
+
+
+def _tell(pacer: WritePacer | None, step: Step, outcome: Outcome | None) -> None:
+    if pacer is not None and _is_write(step) and isinstance(outcome, Response):
+        pacer.answered(outcome.status)
+
+
 class Client(_Base):
     """A synchronous client of the Environments API: ``client.environments.create(...)``."""
 
@@ -325,12 +344,19 @@ class Client(_Base):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def run(self, flow: Flow[T], *, workspace: str | None = None) -> T:
-        """Drive one flow of the core to its result, every request in ``workspace``."""
+    def run(
+        self, flow: Flow[T], *, workspace: str | None = None, pacer: WritePacer | None = None
+    ) -> T:
+        """Drive one flow of the core to its result, every request in ``workspace``; ``pacer``
+        spaces its writes."""
         try:
             step = next(flow)
             while True:
-                step = flow.send(self._perform(step, workspace))
+                if pacer is not None and _is_write(step):
+                    time.sleep(pacer.delay(time.monotonic()))
+                outcome = self._perform(step, workspace)
+                _tell(pacer, step, outcome)
+                step = flow.send(outcome)
         except StopIteration as stop:
             result: T = stop.value
             return result
@@ -375,12 +401,19 @@ class AsyncClient(_Base):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def run(self, flow: Flow[T], *, workspace: str | None = None) -> T:
-        """Drive one flow of the core to its result, every request in ``workspace``."""
+    async def run(
+        self, flow: Flow[T], *, workspace: str | None = None, pacer: WritePacer | None = None
+    ) -> T:
+        """Drive one flow of the core to its result, every request in ``workspace``; ``pacer``
+        spaces its writes."""
         try:
             step = next(flow)
             while True:
-                step = flow.send(await self._perform(step, workspace))
+                if pacer is not None and _is_write(step):
+                    await anyio.sleep(pacer.delay(time.monotonic()))
+                outcome = await self._perform(step, workspace)
+                _tell(pacer, step, outcome)
+                step = flow.send(outcome)
         except StopIteration as stop:
             result: T = stop.value
             return result
@@ -411,9 +444,16 @@ class AsyncClient(_Base):
 
 
 def _bind(result: T, api: Any, workspace: str | None) -> T:
-    """Attach ``api`` to the environments in ``result`` (one, or a page), for their lifecycle
-    helpers (``env.refresh()``, ``env.archive()``...), and note the workspace they came from."""
-    for environment in result if isinstance(result, EnvironmentPage) else [result]:
+    """Attach ``api`` to the environments in ``result`` (one, a page, or an apply's), for their
+    lifecycle helpers (``env.refresh()``, ``env.archive()``...), and note the workspace they came
+    from."""
+    if isinstance(result, EnvironmentPage):
+        found: list[Any] = list(result)
+    elif isinstance(result, Applied):
+        found = [result.environment]
+    else:
+        found = [result]
+    for environment in found:
         if isinstance(environment, Environment):
             environment.bind(api, workspace=workspace)
     return result
@@ -456,12 +496,14 @@ class Environments:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def _run(self, flow: Flow[T], workspace: str | None = None) -> T:
+    def _run(
+        self, flow: Flow[T], workspace: str | None = None, pacer: WritePacer | None = None
+    ) -> T:
         """Run a flow; the environments it returns can refresh, update, archive or delete
         themselves through this client, in the same workspace."""
         default = self._client.workspace
         chosen = default if workspace is None else workspace
-        result = self._client.run(flow, workspace=chosen)
+        result = self._client.run(flow, workspace=chosen, pacer=pacer)
         return _bind(result, _lifecycle_api(self, chosen, default), chosen)
 
     def create(
@@ -481,6 +523,50 @@ class Environments:
         body = create_body(spec, fields)
         key = idempotency_key or new_idempotency_key()
         return self._run(create_environment(body, key, self._client.retry_policy), workspace)
+
+    def apply(
+        self,
+        spec: EnvironmentSpec | Mapping[str, Any] | None = None,
+        /,
+        *,
+        dry_run: bool = False,
+        workspace: str | None = None,
+        **fields: Any,
+    ) -> Applied:
+        """Make the environment called ``spec.name`` equal the spec: create it when no unarchived
+        one has the name, update what differs, or send nothing when it matches. Returns what was
+        done (``action``: ``create``, ``update`` or ``unchanged``), the ``diff`` and the
+        ``environment``. ``dry_run``: only look and compare (no write)."""
+        chosen = applicable(spec, fields)
+        policy = self._client.retry_policy
+        if dry_run:
+            return self._run(plan_environment(chosen, policy), workspace)
+        return self._run(apply_environment(chosen, new_idempotency_key(), policy), workspace)
+
+    def apply_all(
+        self,
+        specs: Iterable[EnvironmentSpec | Mapping[str, Any]],
+        *,
+        dry_run: bool = False,
+        workspace: str | None = None,
+        progress: Progress | None = None,
+    ) -> Plan:
+        """Apply each spec (see :meth:`apply`) after one listing of the environments, writes
+        paced to the contract's 20 a second and slowed on 429. A spec that cannot be applied is
+        a ``failed`` item with its reason; the others go on. ``progress`` is told of each."""
+        run = ListApply(specs, dry_run)
+        policy = self._client.retry_policy
+        known = self._run(index_by_name(policy), workspace)
+        pacer = WritePacer()
+        for item in run.items():
+            if isinstance(item, EnvironmentSpec):
+                spec = item
+                try:
+                    item = self._run(run.flow(item, policy, known), workspace, pacer)
+                except QoderError as error:
+                    item = run.failed(spec.name, error, spec)
+            run.record(item, progress)
+        return run.plan
 
     def list(self, *, workspace: str | None = None, **query: Any) -> EnvironmentPage:
         """One page, newest first. Takes the arguments of :func:`list_params`."""
@@ -532,10 +618,12 @@ class AsyncEnvironments:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def _run(self, flow: Flow[T], workspace: str | None = None) -> T:
+    async def _run(
+        self, flow: Flow[T], workspace: str | None = None, pacer: WritePacer | None = None
+    ) -> T:
         default = self._client.workspace
         chosen = default if workspace is None else workspace
-        result = await self._client.run(flow, workspace=chosen)
+        result = await self._client.run(flow, workspace=chosen, pacer=pacer)
         return _bind(result, _lifecycle_api(self._client._lifecycle, chosen, default), chosen)
 
     async def create(
@@ -551,6 +639,44 @@ class AsyncEnvironments:
         key = idempotency_key or new_idempotency_key()
         flow = create_environment(body, key, self._client.retry_policy)
         return await self._run(flow, workspace)
+
+    async def apply(
+        self,
+        spec: EnvironmentSpec | Mapping[str, Any] | None = None,
+        /,
+        *,
+        dry_run: bool = False,
+        workspace: str | None = None,
+        **fields: Any,
+    ) -> Applied:
+        chosen = applicable(spec, fields)
+        policy = self._client.retry_policy
+        if dry_run:
+            return await self._run(plan_environment(chosen, policy), workspace)
+        flow = apply_environment(chosen, new_idempotency_key(), policy)
+        return await self._run(flow, workspace)
+
+    async def apply_all(
+        self,
+        specs: Iterable[EnvironmentSpec | Mapping[str, Any]],
+        *,
+        dry_run: bool = False,
+        workspace: str | None = None,
+        progress: Progress | None = None,
+    ) -> Plan:
+        run = ListApply(specs, dry_run)
+        policy = self._client.retry_policy
+        known = await self._run(index_by_name(policy), workspace)
+        pacer = WritePacer()
+        for item in run.items():
+            if isinstance(item, EnvironmentSpec):
+                spec = item
+                try:
+                    item = await self._run(run.flow(item, policy, known), workspace, pacer)
+                except QoderError as error:
+                    item = run.failed(spec.name, error, spec)
+            run.record(item, progress)
+        return run.plan
 
     async def list(self, *, workspace: str | None = None, **query: Any) -> EnvironmentPage:
         params = list_params(**query)

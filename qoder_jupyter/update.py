@@ -9,15 +9,22 @@ for the parts it sends (contract §2: omitted fields stay, a sent ``config`` rep
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import rules
 from .errors import Problem, ValidationError
-from .spec import EnvironmentSpec, body_from_values, read_body, value_warnings, with_defaults
+from .spec import (
+    CONFIG_TRAITS,
+    EnvironmentSpec,
+    body_from_values,
+    read_body,
+    value_warnings,
+    with_defaults,
+)
 
-__all__ = ["UPDATE_FIELDS", "EnvironmentUpdate"]
+__all__ = ["UPDATE_FIELDS", "EnvironmentUpdate", "edited_list"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,48 @@ class EnvironmentUpdate:
                 ]
             )
         return cls(**body)
+
+    @classmethod
+    def to_reach(
+        cls, before: EnvironmentSpec, after: EnvironmentSpec, traits: Iterable[str]
+    ) -> EnvironmentUpdate:
+        """The update that turns an environment holding ``before`` into ``after``, sending only
+        what ``traits`` (the traits that differ) needs: a config trait sends the whole config (a
+        sent config replaces the stored one), metadata sends a patch that sets what changed and
+        deletes the keys ``after`` lacks."""
+        traits = set(traits)
+        changes: dict[str, Any] = {
+            name: getattr(after, name)
+            for name in ("name", "description", "scope")
+            if name in traits
+        }
+        if traits & set(CONFIG_TRAITS):
+            changes["config"] = after
+        if "metadata" in traits:
+            patch: dict[str, str | None] = {
+                key: value
+                for key, value in after.metadata.items()
+                if before.metadata.get(key) != value
+            }
+            patch.update({key: None for key in before.metadata if key not in after.metadata})
+            changes["metadata"] = patch
+        return cls(**changes)
+
+    def applied_to(self, spec: EnvironmentSpec) -> EnvironmentSpec:
+        """The spec an environment holding ``spec`` would hold after this update (contract §2):
+        what is not sent stays, a sent config replaces the whole config, metadata is patched."""
+        result = spec.copy()
+        for name in ("name", "description", "scope"):
+            if getattr(self, name) is not None:
+                setattr(result, name, getattr(self, name))
+        if self.config is not None:
+            config = _config_values(self.config)
+            for trait in CONFIG_TRAITS:
+                setattr(result, trait, config[trait])
+        if self.metadata is not None:
+            metadata = {**result.metadata, **self.metadata}
+            result.metadata = {key: value for key, value in metadata.items() if value is not None}
+        return result
 
     def to_body(self) -> dict[str, Any]:
         """The request body; raises :class:`ValidationError` listing every problem of what is
@@ -126,3 +175,25 @@ def _config_values(config: EnvironmentSpec | Mapping[str, Any]) -> dict[str, Any
     if isinstance(config, EnvironmentSpec):
         return config.values()
     return with_defaults(read_body({"config": config}))
+
+
+def edited_list(
+    list_name: str, entries: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
+    """``entries`` with ``remove`` taken out and ``add`` put in, the rest kept in order, and the
+    removals that matched nothing. Entries are matched by what they are of
+    (:func:`~qoder_jupyter.rules.entry_key`): removing ``pandas`` removes ``pandas>=2``, and adding
+    ``pandas>=2.2`` replaces ``pandas>=2`` where it stands."""
+    pairs = [(rules.entry_key(list_name, entry), entry) for entry in entries]
+    unmatched = []
+    for name in remove:
+        key = rules.entry_key(list_name, name)
+        if all(k != key for k, _ in pairs):
+            unmatched.append(name)
+        pairs = [(k, entry) for k, entry in pairs if k != key]
+    for entry in add:
+        key = rules.entry_key(list_name, entry)
+        where = next((i for i, (k, _) in enumerate(pairs) if k == key), len(pairs))
+        pairs = [(k, e) for k, e in pairs if k != key]
+        pairs.insert(where, (key, entry))
+    return [entry for _, entry in pairs], unmatched
