@@ -69,16 +69,27 @@ def plan_environment(
     """What applying ``spec`` would do, sending no write; ``known``: the environments by name, if
     already listed."""
     spec.validate()
+    return (yield from _plan(spec, policy, known))
+
+
+def _plan(spec: EnvironmentSpec, policy: RetryPolicy, known: Known | None) -> Flow[Applied]:
     live = yield from _live(spec.name, policy, known)
     return _planned(spec, live)
 
 
 def apply_environment(
-    spec: EnvironmentSpec, key: str, policy: RetryPolicy, known: Known | None = None
+    spec: EnvironmentSpec,
+    key: str,
+    policy: RetryPolicy,
+    known: Known | None = None,
+    *,
+    checked: bool = True,
 ) -> Flow[Applied]:
     """Make the environment called ``spec.name`` equal ``spec``; ``key`` is the idempotency key
-    of the create, if one is needed."""
-    planned = yield from plan_environment(spec, policy, known)
+    of the create, if one is needed. ``checked=False``: the spec was validated already."""
+    planned = yield from (
+        plan_environment(spec, policy, known) if checked else _plan(spec, policy, known)
+    )
     if planned.action == "unchanged":
         planned.done = True
         return planned
@@ -166,9 +177,9 @@ class ListApply:
     def flow(
         self, spec: EnvironmentSpec, policy: RetryPolicy, known: Mapping[str, Environment]
     ) -> Flow[Applied]:
-        if self.dry_run:
-            return plan_environment(spec, policy, known)
-        return apply_environment(spec, new_idempotency_key(), policy, known)
+        if self.dry_run:  # every spec was validated when the list was read
+            return _plan(spec, policy, known)
+        return apply_environment(spec, new_idempotency_key(), policy, known, checked=False)
 
 
 def _live(name: str, policy: RetryPolicy, known: Known | None) -> Flow[Environment | None]:

@@ -116,11 +116,18 @@ class Environment:
         edit. Never raises: the defaults a server fills in are left out; a value that breaks a rule
         is kept, for ``problems()`` to report; what a spec cannot hold (a field this client does
         not know, a value of the wrong JSON type) is left out, and stays in :attr:`data`."""
-        from .spec import EnvironmentSpec, read_known
+        from .spec import EnvironmentSpec
+
+        return EnvironmentSpec(**self._spec_values())
+
+    def _spec_values(self) -> dict[str, Any]:
+        """The trait values :meth:`to_spec` holds (only those present), without building a spec:
+        comparing hundreds of environments in an apply needs only these."""
+        from .spec import read_known
 
         body = {key: self._data[key] for key in _SPEC_KEYS if key in self._data}
         body["config"] = config_without_defaults(self._config())
-        return EnvironmentSpec(**read_known(body))
+        return read_known(body)
 
     def diff(
         self,
@@ -131,10 +138,14 @@ class Environment:
     ) -> SpecDiff:
         """What sending ``other`` (a spec, or another environment's spec) over this environment
         would change, ignoring the defaults a server fills in; an empty diff is False."""
-        from .diff import environment_label, side_label
+        from .diff import diff_values, environment_label, side_label
+        from .spec import FIELDS, EnvironmentSpec, with_defaults
 
-        return self.to_spec().diff(
-            other,
+        after = other.values() if isinstance(other, EnvironmentSpec) else _values_of(other)
+        return diff_values(
+            with_defaults(self._spec_values()),
+            after,
+            FIELDS,
             before_label=before_label or environment_label(self.name, self.id),
             after_label=after_label or side_label(other, "spec"),
         )
@@ -356,6 +367,21 @@ class DeletedEnvironment:
 
 #: What of an environment a spec holds (besides its config).
 _SPEC_KEYS = ("name", "description", "scope", "metadata")
+
+
+def _values_of(other: object) -> dict[str, Any]:
+    """The trait values of what an environment is compared with: another environment (or
+    anything with a ``to_spec``)."""
+    if isinstance(other, Environment):
+        from .spec import with_defaults
+
+        return with_defaults(other._spec_values())
+    if callable(getattr(other, "to_spec", None)):
+        return other.to_spec().values()  # type: ignore[attr-defined, no-any-return]
+    raise TypeError(
+        f"diff() compares with an EnvironmentSpec or an Environment, not "
+        f"{type(other).__name__}: pass a spec, or an environment from the client."
+    )
 
 
 def config_without_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
