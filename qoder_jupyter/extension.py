@@ -2,14 +2,14 @@
 
 The magics and the form are peers that share a session; this module is the one place that knows
 both, so that neither imports the other. The form (and with it ipywidgets) is imported only when a
-``%qoder_env`` line first opens it.
+``%qoder_env`` line first opens it, the progress bar of a list apply only when one runs.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .magics import register, unregister
+from .magics import ProgressBar, TextProgress, register, unregister
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -20,7 +20,7 @@ __all__ = ["load", "unload"]
 
 
 def load(shell: InteractiveShell) -> None:
-    register(shell, open_form=_open_form)
+    register(shell, open_form=_open_form, make_progress=_progress_for(shell))
 
 
 def unload(shell: InteractiveShell) -> None:
@@ -31,3 +31,16 @@ def _open_form(spec: EnvironmentSpec, variable: str | None) -> Any:
     from .forms import form
 
     return form(spec, variable=variable)
+
+
+def _progress_for(shell: InteractiveShell) -> Any:
+    """A widget bar in a kernel a frontend is attached to (widgets need one), text elsewhere."""
+    if getattr(shell, "kernel", None) is None:
+        return TextProgress
+
+    def make(total: int, verb: str) -> ProgressBar:
+        from .progress import WidgetProgress
+
+        return WidgetProgress(total, verb)
+
+    return make

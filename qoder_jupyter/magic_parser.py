@@ -25,12 +25,17 @@ __all__ = ["COMMANDS", "HelpRequested", "build_parsers", "parse", "spec_values"]
 COMMANDS = {
     "create": "Create an environment (the default command when the line starts with a flag). "
     "With %%qoder_env the cell holds the request body as JSON (or YAML); flags override it.",
+    "apply": "Make the environment of the spec's name match the spec: create it when there is "
+    "none, update what differs (showing the diff), or send nothing when it already matches, so a "
+    "re-run changes nothing. Same flags as create; --from or a %%qoder_env cell (JSON or YAML) "
+    "may hold one environment or a list of them.",
     "list": "List environments, newest first (all of them unless --limit).",
     "get": "Fetch one environment.",
     "update": "Change an environment: name, description, scope, metadata (--meta sets, "
-    "--unset-meta removes), or config flags (the other config fields are kept; --config-type "
-    "self_hosted keeps only the setup script). With %%qoder_env the cell holds the update body as "
-    "JSON (or YAML).",
+    "--unset-meta removes), or config flags (the other config fields are kept; a list flag such "
+    "as --pip replaces its list, --add-pip and --remove-pip edit it; --config-type self_hosted "
+    "keeps only the setup script). With %%qoder_env the cell holds the update body as JSON (or "
+    "YAML).",
     "archive": "Archive an environment: it can host no new sessions (there is no unarchive).",
     "delete": "Delete an environment.",
     "config": "Show every setting, its value and where it came from, and whether a token is set.",
@@ -50,6 +55,14 @@ _EXAMPLES = {
       (cargo, gem and go lists are kept but not installed: a warning says so)
   %qoder_env create --from base_spec --name copy-of-base --dry-run
   %qoder_env create --from environment.json""",
+    "apply": """examples:
+  %qoder_env apply --name ds --network limited --pip "pandas>=2" -o ds
+      (creates ds the first time; a re-run sends nothing; an edited line updates ds in place)
+  %qoder_env apply --name ds --pip "pandas>=2" scipy --dry-run -o plan   (show the diff only)
+  %qoder_env apply --from environments.yaml      (one environment, or a list of them)
+  %qoder_env apply --name ds --packages-from requirements.txt package.json apt.txt
+  %qoder_env apply --name ds --packages-from pyproject.toml --extras excel --group test
+  %qoder_env apply --name ds --from-kernel --imported-only""",
     "list": """examples:
   %qoder_env list
   %qoder_env list --all --limit 50 -o everything""",
@@ -60,6 +73,10 @@ _EXAMPLES = {
   %qoder_env update env_019e… --description "for the Q3 study" --meta owner=ana
   %qoder_env update env_019e… --unset-meta owner
   %qoder_env update env_019e… --pip "pandas>=2" scipy   (replaces the pip list)
+  %qoder_env update env_019e… --add-pip "pandas>=2.2" --remove-pip numpy   (edits it)
+  %qoder_env update env_019e… --add-host files.pythonhosted.org --remove-host example.com
+  %qoder_env update env_019e… --packages-from requirements.txt   (adds to the lists)
+  %qoder_env update env_019e… --add-apt git --dry-run   (shows the diff, sends nothing)
   %qoder_env update env_019e… --scope account --allow-mcp-servers""",
     "archive": "example:\n  %qoder_env archive env_019e3bb39b6774d8878cd0b9d237574b",
     "delete": "example:\n  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b",
@@ -68,7 +85,10 @@ _EXAMPLES = {
 }
 
 _TAKES_ID = ("get", "update", "archive", "delete")
-_TAKES_SPEC = ("create", "update")
+_TAKES_SPEC = ("create", "apply", "update")
+
+#: The lists ``update`` can edit in place: ``--add-X`` / ``--remove-X`` (trait, flag suffix).
+EDITABLE_LISTS = (("apt", "apt"), ("pip", "pip"), ("npm", "npm"), ("allowed_hosts", "host"))
 
 
 class HelpRequested(Exception):
@@ -231,12 +251,9 @@ def _parser(command: str) -> argparse.ArgumentParser:
             "id", metavar="ID", help="an environment id (env_…), or a variable holding one"
         )
     if command in _TAKES_SPEC:
-        _add_spec_arguments(parser)
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="show the request (JSON body, curl, magic line) and send nothing",
-        )
+        _add_spec_arguments(parser, replaces=command == "update")
+        parser.add_argument("--dry-run", action="store_true", help=_DRY_RUN[command])
+        _add_import_arguments(parser)
     _ADD_OWN_ARGUMENTS.get(command, lambda _: None)(parser)
     if command not in ("config", "login"):
         parser.add_argument(
@@ -254,11 +271,19 @@ def _parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_spec_arguments(parser: argparse.ArgumentParser, *, replaces: bool = False) -> None:
     """The spec's flags (dest = trait name; absent flags stay None). The name is not required
-    here: it may come from a file or a cell body, and a missing one is a spec problem."""
+    here: it may come from a file or a cell body, and a missing one is a spec problem.
+    ``replaces``: the flags change an environment, so a list flag's help says it replaces."""
+    editable = dict(EDITABLE_LISTS)
     for field in FIELDS:
         help_text = EnvironmentSpec.class_traits()[field.trait].help
+        if replaces and field.kind == "list":
+            help_text += " Replaces the whole list"
+            if field.trait in editable:
+                suffix = editable[field.trait]
+                help_text += f" (to edit it, use --add-{suffix} / --remove-{suffix})"
+            help_text += "."
         if field.kind == "flag":
             parser.add_argument(field.flag, dest=field.trait, action="store_true", help=help_text)
             continue
@@ -273,18 +298,69 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+_DRY_RUN = {
+    "create": "show the request (JSON body, curl, magic line) and send nothing; -o VAR stores the "
+    "spec",
+    "apply": "show the plan (create, update with the diff, or unchanged) and write nothing; "
+    "-o VAR stores the plan",
+    "update": "show the diff and the request and send nothing; -o VAR stores the update",
+}
+
+
+def _add_import_arguments(parser: argparse.ArgumentParser) -> None:
+    """Package lists from the user's own files and kernel (added after the list flags' entries;
+    on update, added to the environment's lists)."""
+    parser.add_argument(
+        "--packages-from",
+        nargs="+",
+        action="extend",
+        metavar="FILE",
+        help="take packages from requirements*.txt, pyproject.toml, environment.yml, package.json "
+        "or apt.txt (kind told by the file name); a report says what was left out and why",
+    )
+    parser.add_argument(
+        "--extras",
+        type=_names,
+        default=[],
+        metavar="A,B",
+        help="with a pyproject.toml: also these optional-dependency groups",
+    )
+    parser.add_argument(
+        "--group",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME",
+        help="with a pyproject.toml: also these dependency groups (PEP 735)",
+    )
+    parser.add_argument(
+        "--dev", action="store_true", help="with a package.json: also its devDependencies"
+    )
+    parser.add_argument(
+        "--from-kernel",
+        action="store_true",
+        help="pin this kernel's installed third-party packages (name==version), leaving out "
+        "pip/setuptools/wheel and what only runs Jupyter",
+    )
+    parser.add_argument(
+        "--imported-only",
+        action="store_true",
+        help="with --from-kernel: only the packages this kernel has imported",
+    )
+    parser.add_argument(
+        "--include-jupyter",
+        action="store_true",
+        help="with --from-kernel: keep the packages that run Jupyter (ipykernel, jupyter_*...)",
+    )
+
+
 def _add_create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--form",
         action="store_true",
         help="open the form, prefilled from the other flags (as %%qoder_env alone does)",
     )
-    parser.add_argument(
-        "--from",
-        dest="source",
-        metavar="VAR|FILE",
-        help="start from a spec/Environment/dict variable or a .json/.yaml file",
-    )
+    _add_from_argument(parser, "start from a spec/Environment/dict variable or a .json/.yaml file")
     parser.add_argument(
         "--idempotency-key",
         metavar="KEY",
@@ -292,10 +368,45 @@ def _add_create_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_from_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--from", dest="source", metavar="VAR|FILE", help=help_text)
+
+
+def _add_apply_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_from_argument(
+        parser,
+        "start from a spec/Environment/dict variable (or a list of them) or a .json/.yaml file "
+        "holding one environment or a list",
+    )
+
+
 def _add_update_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--unset-meta", nargs="+", action="extend", metavar="KEY", help="remove these metadata keys"
     )
+    for trait, suffix in EDITABLE_LISTS:
+        what = "allowed hosts" if trait == "allowed_hosts" else f"{trait} packages"
+        parser.add_argument(
+            f"--add-{suffix}",
+            dest=f"add_{trait}",
+            nargs="+",
+            action="extend",
+            metavar="HOST" if trait == "allowed_hosts" else "PKG",
+            help=f"add to the {what}, keeping the rest (an entry of the same package replaces "
+            "the one there)"
+            if trait != "allowed_hosts"
+            else f"add to the {what}, keeping the rest",
+        )
+        parser.add_argument(
+            f"--remove-{suffix}",
+            dest=f"remove_{trait}",
+            nargs="+",
+            action="extend",
+            metavar="HOST" if trait == "allowed_hosts" else "NAME",
+            help=f"remove from the {what} (by name: 'pandas' removes 'pandas>=2')"
+            if trait != "allowed_hosts"
+            else f"remove from the {what}",
+        )
 
 
 def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
@@ -305,6 +416,7 @@ def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
 
 _ADD_OWN_ARGUMENTS = {
     "create": _add_create_arguments,
+    "apply": _add_apply_arguments,
     "update": _add_update_arguments,
     "list": _add_list_arguments,
 }
@@ -314,6 +426,13 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(text)
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names nothing: write names separated by ','")
+    return names
 
 
 def _identifier(text: str) -> str:

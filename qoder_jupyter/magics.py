@@ -8,13 +8,14 @@ passes in, so this module never imports the forms (nor, until a command needs th
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import itertools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
@@ -22,16 +23,18 @@ from . import magic_parser
 from .credentials import Token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
+from .plan import Applied, Plan
 from .session import Session, current, set_current
 from .settings import QoderEnv
 from .spec import CONFIG_TRAITS, EnvironmentSpec, read_body
-from .update import EnvironmentUpdate
+from .update import EnvironmentUpdate, edited_list
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .client import Environments
     from .display import SettingsReport
+    from .sources import PackageImport
 
 __all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
 
@@ -41,7 +44,41 @@ T = TypeVar("T")
 OpenForm = Callable[[EnvironmentSpec, "str | None"], Any]
 
 #: Results a default variable may be overwritten with silently (anything else is warned about).
-_OURS = (Environment, EnvironmentPage, DeletedEnvironment, EnvironmentSpec)
+_OURS = (
+    Environment,
+    EnvironmentPage,
+    DeletedEnvironment,
+    EnvironmentSpec,
+    Plan,
+    Applied,
+    EnvironmentUpdate,
+)
+
+
+class ProgressBar(Protocol):
+    """How a list apply shows its progress: told of each environment as it ends, then closed."""
+
+    def __call__(self, done: int, total: int, applied: Applied) -> None: ...
+    def close(self) -> None: ...
+
+
+#: Makes the progress display of a list apply (how many, and the verb: "Applying"...).
+MakeProgress = Callable[[int, str], ProgressBar]
+
+
+class TextProgress:
+    """Progress as lines of text: where no widget can show (a terminal, nbconvert)."""
+
+    def __init__(self, total: int, verb: str) -> None:
+        print(f"{verb} {total} environment{'s' if total != 1 else ''}…")
+
+    def __call__(self, done: int, total: int, applied: Applied) -> None:
+        ident = f" ({applied.environment.id})" if applied.environment is not None else ""
+        why = f": {applied.reason.splitlines()[0]}" if applied.reason else ""
+        print(f"[{done}/{total}] {applied.name}{ident}: {applied.result}{why}")
+
+    def close(self) -> None:
+        pass
 
 
 def _no_form(spec: EnvironmentSpec, variable: str | None) -> Any:
@@ -54,11 +91,18 @@ def _no_form(spec: EnvironmentSpec, variable: str | None) -> Any:
 class QoderEnvMagics(Magics):
     """The ``%qoder_env`` / ``%%qoder_env`` magics; settings are :class:`QoderEnv` traits."""
 
-    def __init__(self, shell: InteractiveShell, *, open_form: OpenForm = _no_form) -> None:
+    def __init__(
+        self,
+        shell: InteractiveShell,
+        *,
+        open_form: OpenForm = _no_form,
+        make_progress: MakeProgress = TextProgress,
+    ) -> None:
         super().__init__(shell)
         self.settings = QoderEnv(parent=shell)
         self.session = Session(self.settings)
         self._open_form = open_form
+        self._make_progress = make_progress
         self._parsers = magic_parser.build_parsers()
 
     @line_cell_magic
@@ -76,6 +120,7 @@ class QoderEnvMagics(Magics):
     def _handlers(self) -> dict[str, Callable[[argparse.Namespace, str | None], Any]]:
         return {
             "create": self._create,
+            "apply": self._apply,
             "list": self._list,
             "get": self._get,
             "update": self._update,
@@ -89,17 +134,67 @@ class QoderEnvMagics(Magics):
 
     def _create(self, args: argparse.Namespace, cell: str | None) -> Any:
         spec = self._starting_spec(args.source, cell)
-        _lay_over(spec, magic_parser.spec_values(args))
+        self._lay_over_line(spec, args)
         if args.form:
             return self._open_form(spec, args.out)
         _warn(spec.warnings())
         if args.dry_run:
             url = f"{self.session.base_url}/environments"
-            return _preview("POST", url, spec.to_body(), spec.to_magic())
+            preview = _preview("POST", url, spec.to_body(), spec.to_magic())
+            self._keep(args, spec)
+            return preview
         environment = self._environments().create(
             spec, idempotency_key=args.idempotency_key, workspace=self._workspace(args)
         )
         return self._store(self._out(args), environment)
+
+    def _apply(self, args: argparse.Namespace, cell: str | None) -> Any:
+        declared = self._declared_specs(args.source, cell)
+        if isinstance(declared, list):
+            return self._apply_all(args, declared)
+        spec = declared
+        self._lay_over_line(spec, args)
+        _warn(spec.warnings())
+        applied = self._environments().apply(
+            spec, dry_run=args.dry_run, workspace=self._workspace(args)
+        )
+        if args.dry_run:
+            self._keep(args, applied)
+            return applied
+        _show(applied)
+        assert applied.environment is not None
+        return self._store(self._out(args), applied.environment)
+
+    def _apply_all(self, args: argparse.Namespace, specs: list[EnvironmentSpec]) -> Any:
+        line_flags = set(magic_parser.spec_values(args)) | _import_flags(args)
+        if line_flags:
+            raise ValidationError(
+                [
+                    Problem(
+                        "magic",
+                        f"{len(specs)} environments are given, so flags that describe one "
+                        f"({', '.join(sorted(line_flags))}) cannot say which: write them into "
+                        "each environment of the list.",
+                    )
+                ]
+            )
+        for spec in specs:
+            _warn(spec.warnings())
+        progress = self._progress(len(specs), "Planning" if args.dry_run else "Applying")
+        try:
+            plan = self._environments().apply_all(
+                specs, dry_run=args.dry_run, workspace=self._workspace(args), progress=progress
+            )
+        finally:
+            progress.close()
+        if args.dry_run:
+            self._keep(args, plan)
+            return plan
+        self._store(args.out or self.settings.list_variable, plan)
+        if plan.failed:
+            _show(plan)
+            raise ApplyFailed(plan, args.out or self.settings.list_variable)
+        return plan
 
     def _list(self, args: argparse.Namespace, cell: str | None) -> EnvironmentPage:
         _no_cell(cell, "list")
@@ -125,23 +220,39 @@ class QoderEnvMagics(Magics):
         flags = magic_parser.spec_values(args)
         changes = _update_changes(args, flags, cell)
         config_flags = {k: v for k, v in flags.items() if k in CONFIG_TRAITS}
-        if config_flags:  # a sent config replaces the stored one: start from the full config
+        imported = self._imported(args)
+        live = None
+        if config_flags or imported or _edits(args) or args.dry_run:
+            live = self._environments().retrieve(env_id, workspace=self._workspace(args))
+        if config_flags or imported or _edits(args):
+            # A sent config replaces the stored one: start from the full config.
             if "config" in changes:
                 base = EnvironmentSpec(**read_body({"config": changes["config"]}))
             else:
-                base = (
-                    self._environments().retrieve(env_id, workspace=self._workspace(args)).to_spec()
-                )
+                assert live is not None
+                base = live.to_spec()
             if config_flags.get("config_type") == "self_hosted":
                 # A runner's config is just its setup script: networking and packages do not apply.
                 base = EnvironmentSpec(setup_script=base.setup_script)
             _lay_over(base, config_flags)
+            _edit_lists(base, args, imported)
             changes["config"] = base
         update = EnvironmentUpdate(**changes)
         _warn(update.warnings())
         if args.dry_run:
+            assert live is not None
+            before = live.to_spec()
+            _show(
+                before.diff(
+                    update.applied_to(before),
+                    before_label=_label(live),
+                    after_label="after the update",
+                )
+            )
             url = f"{self.session.base_url}/environments/{env_id}"
-            return _preview("POST", url, update.to_body())
+            preview = _preview("POST", url, update.to_body())
+            self._keep(args, update)
+            return preview
         environment = self._environments().update(env_id, update, workspace=self._workspace(args))
         return self._store(self._out(args), environment)
 
@@ -191,6 +302,66 @@ class QoderEnvMagics(Magics):
     def close(self) -> None:
         self.session.close()
 
+    def _lay_over_line(self, spec: EnvironmentSpec, args: argparse.Namespace) -> None:
+        """The line's flags over ``spec``, then the packages its import flags bring."""
+        _lay_over(spec, magic_parser.spec_values(args))
+        imported = self._imported(args)
+        if imported is not None:
+            lists = imported.onto(
+                {manager: getattr(spec, manager) for manager in imported.packages}
+            )
+            _lay_over(spec, lists)
+
+    def _imported(self, args: argparse.Namespace) -> PackageImport | None:
+        """The packages of ``--packages-from`` and ``--from-kernel``, shown as a report; None
+        when neither is given."""
+        if not (args.packages_from or args.from_kernel):
+            _no_import_options(args)
+            return None
+        from . import sources  # packaging, tomllib and PyYAML load only for an import
+
+        reports = [
+            sources.read_packages(path, extras=args.extras, groups=args.group, dev=args.dev)
+            for path in args.packages_from or []
+        ]
+        if args.from_kernel:
+            reports.append(
+                sources.from_kernel(
+                    imported_only=args.imported_only, include_jupyter=args.include_jupyter
+                )
+            )
+        imported = functools.reduce(sources.PackageImport.merged, reports)
+        _show(imported)
+        return imported
+
+    def _progress(self, total: int, verb: str) -> ProgressBar:
+        return self._make_progress(total, verb)
+
+    def _keep(self, args: argparse.Namespace, value: Any) -> None:
+        """What a dry run would send (a spec, a plan, an update), kept in ``-o`` when given."""
+        if args.out:
+            self._store(args.out, value)
+
+    def _declared_specs(
+        self, source: str | None, cell: str | None
+    ) -> EnvironmentSpec | list[EnvironmentSpec]:
+        """What an apply starts from: one spec, or the list a cell, file or variable holds."""
+        if source and cell and cell.strip():
+            raise ValidationError(
+                [Problem("magic", "Give the request in the cell or with --from, not both.")]
+            )
+        if cell and cell.strip():
+            return _specs_of(_read_document(cell, "the cell"), "the cell")
+        if source:
+            value = self._user_ns().get(source) if source.isidentifier() else None
+            if isinstance(value, (list, tuple)):
+                return [self._spec_of_value(item, f"{source}[{i}]") for i, item in enumerate(value)]
+            if value is None and _is_file(source):
+                path = Path(source).expanduser()
+                return _specs_of(_read_document(path.read_text("utf-8"), str(path)), str(path))
+            return self._spec_from(source)
+        return EnvironmentSpec()
+
     def _starting_spec(self, source: str | None, cell: str | None) -> EnvironmentSpec:
         if source and cell and cell.strip():
             raise ValidationError(
@@ -205,27 +376,30 @@ class QoderEnvMagics(Magics):
     def _spec_from(self, source: str) -> EnvironmentSpec:
         namespace = self._user_ns()
         if source.isidentifier() and source in namespace:
-            value = namespace[source]
-            if isinstance(value, EnvironmentSpec):
-                return value.copy()
-            if isinstance(value, Environment):
-                return value.to_spec()
-            if isinstance(value, Mapping):
-                return EnvironmentSpec.from_body(value)
-            raise ValidationError(
-                [
-                    Problem(
-                        "--from",
-                        f"{source} is a {type(value).__name__}: give an EnvironmentSpec, an "
-                        "Environment, a dict request body, or a .json/.yaml file.",
-                    )
-                ]
-            )
+            return self._spec_of_value(namespace[source], source)
         path = Path(source).expanduser()
         if path.is_file():
             return EnvironmentSpec.from_body(_read_body(path.read_text("utf-8"), str(path)))
         raise ValidationError(
             [Problem("--from", f"There is no variable or file named {source!r}.")]
+        )
+
+    @staticmethod
+    def _spec_of_value(value: Any, where: str) -> EnvironmentSpec:
+        if isinstance(value, EnvironmentSpec):
+            return value.copy()
+        if isinstance(value, Environment):
+            return value.to_spec()
+        if isinstance(value, Mapping):
+            return EnvironmentSpec.from_body(value)
+        raise ValidationError(
+            [
+                Problem(
+                    "--from",
+                    f"{where} is a {type(value).__name__}: give an EnvironmentSpec, an "
+                    "Environment, a dict request body, or a .json/.yaml file.",
+                )
+            ]
         )
 
     def _id(self, given: str) -> str:
@@ -269,6 +443,87 @@ class QoderEnvMagics(Magics):
         return value
 
 
+class ApplyFailed(QoderError):
+    """Some environments of a list apply could not be applied; the others were. The plan (with
+    each failure's reason) is in the variable named, and shown above the error."""
+
+    def __init__(self, plan: Plan, variable: str) -> None:
+        failed = plan.failed
+        names = ", ".join(item.name for item in failed[:5]) + (" …" if len(failed) > 5 else "")
+        super().__init__(
+            f"{len(failed)} of {len(plan)} environments could not be applied ({names}): the "
+            f"summary above says why, and {variable} holds it. The others were applied; fix "
+            "these and run the cell again (what is already applied is not sent again)."
+        )
+
+
+def _show(value: Any) -> None:
+    """Show ``value`` in the cell's output now (a report, a diff), before the cell's result."""
+    from IPython.display import display
+
+    display(value)  # type: ignore[no-untyped-call]
+
+
+def _label(environment: Environment) -> str:
+    return f"{environment.name} ({environment.id}, live)"
+
+
+_IMPORT_OPTIONS = {
+    "extras": "--packages-from pyproject.toml",
+    "group": "--packages-from pyproject.toml",
+    "dev": "--packages-from package.json",
+    "imported_only": "--from-kernel",
+    "include_jupyter": "--from-kernel",
+}
+
+
+def _no_import_options(args: argparse.Namespace) -> None:
+    """The options of an import, given without the import they belong to."""
+    given = [name for name in _IMPORT_OPTIONS if getattr(args, name, None)]
+    if given:
+        name = given[0]
+        flag = "--" + name.replace("_", "-")
+        raise ValidationError(
+            [Problem("magic", f"{flag} says how to import packages: add {_IMPORT_OPTIONS[name]}.")]
+        )
+
+
+def _import_flags(args: argparse.Namespace) -> set[str]:
+    """The import flags given (they describe one environment)."""
+    named = {"packages_from": "--packages-from", "from_kernel": "--from-kernel"}
+    return {flag for name, flag in named.items() if getattr(args, name, None)}
+
+
+def _edits(args: argparse.Namespace) -> bool:
+    return any(
+        getattr(args, f"{verb}_{trait}", None)
+        for trait, _ in magic_parser.EDITABLE_LISTS
+        for verb in ("add", "remove")
+    )
+
+
+def _edit_lists(
+    spec: EnvironmentSpec, args: argparse.Namespace, imported: PackageImport | None
+) -> None:
+    """``--add-X``/``--remove-X`` and the imported packages, into the spec's lists (the rest of
+    each list kept); a removal that matches nothing is said, not an error."""
+    for trait, suffix in magic_parser.EDITABLE_LISTS:
+        add = [
+            *(imported.packages.get(trait, []) if imported else []),
+            *(getattr(args, f"add_{trait}") or []),
+        ]
+        remove = getattr(args, f"remove_{trait}") or []
+        if not (add or remove):
+            continue
+        entries, unmatched = edited_list(trait, getattr(spec, trait), add, remove)
+        setattr(spec, trait, entries)
+        for name in unmatched:
+            print(
+                f"Warning: --remove-{suffix} {name}: not in the list; nothing removed.",
+                file=sys.stderr,
+            )
+
+
 def _preview(method: str, url: str, body: dict[str, Any], magic: str = "") -> Any:
     """What ``--dry-run`` shows (the renderers load on first use, not at ``%load_ext``)."""
     from .display import RequestPreview
@@ -307,12 +562,25 @@ def _lay_over(spec: EnvironmentSpec, values: Mapping[str, Any]) -> None:
         setattr(spec, trait, value)
 
 
-def _read_body(text: str, where: str) -> dict[str, Any]:
-    """A request body written as JSON, or as YAML when PyYAML is installed."""
+def _read_document(text: str, where: str) -> Any:
+    """What a cell or file holds, written as JSON or YAML."""
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        body = _read_yaml(text, where, error)
+        return _read_yaml(text, where, error)
+
+
+def _specs_of(document: Any, where: str) -> EnvironmentSpec | list[EnvironmentSpec]:
+    """One spec for an object, a list of them for a list (each an object)."""
+    if not isinstance(document, list):
+        return EnvironmentSpec.from_body(_object(document, where))
+    return [
+        EnvironmentSpec.from_body(_object(item, f"{where}, item {index + 1}"))
+        for index, item in enumerate(document)
+    ]
+
+
+def _object(body: Any, where: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationError(
             [
@@ -324,19 +592,19 @@ def _read_body(text: str, where: str) -> dict[str, Any]:
     return body
 
 
+def _is_file(source: str) -> bool:
+    return Path(source).expanduser().is_file()
+
+
+def _read_body(text: str, where: str) -> dict[str, Any]:
+    """A request body written as JSON or YAML."""
+    return _object(_read_document(text, where), where)
+
+
 def _read_yaml(text: str, where: str, json_error: json.JSONDecodeError) -> Any:
+    import yaml  # on first use: only a body that is not JSON needs it
+
     json_problem = f"{json_error.msg} at line {json_error.lineno}, column {json_error.colno}"
-    try:
-        import yaml
-    except ImportError:
-        raise ValidationError(
-            [
-                Problem(
-                    "body",
-                    f"{where} is not valid JSON ({json_problem}). (For YAML, install PyYAML.)",
-                )
-            ]
-        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -359,9 +627,14 @@ def _no_cell(cell: str | None, command: str) -> None:
 # --- the extension's entry points ----------------------------------------------------------------
 
 
-def register(shell: InteractiveShell, *, open_form: OpenForm = _no_form) -> QoderEnvMagics:
+def register(
+    shell: InteractiveShell,
+    *,
+    open_form: OpenForm = _no_form,
+    make_progress: MakeProgress = TextProgress,
+) -> QoderEnvMagics:
     """Add the magics to ``shell`` and make their session the current one."""
-    magics = QoderEnvMagics(shell, open_form=open_form)
+    magics = QoderEnvMagics(shell, open_form=open_form, make_progress=make_progress)
     shell.register_magics(magics)
     configurables = cast(list[Any], shell.configurables)
     configurables.append(magics.settings)  # so %config QoderEnv.x = ... reaches it

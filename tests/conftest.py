@@ -46,6 +46,20 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
+def shell(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real IPython shell with the extension loaded, talking to ``emulator``."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("QODER_PAT", emulator.token)
+    monkeypatch.setenv("QODER_BASE_URL", emulator.base_url)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "qoder_jupyter")
+    yield ip
+    ip.run_line_magic("unload_ext", "qoder_jupyter")
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
 def api(emulator: Emulator) -> Iterator[httpx.Client]:
     """A plain httpx client for ``emulator``, authenticated with its read-write token."""
     headers = {"Authorization": f"Bearer {emulator.token}"}
