@@ -385,28 +385,25 @@ def _add_update_arguments(parser: argparse.ArgumentParser) -> None:
         "--unset-meta", nargs="+", action="extend", metavar="KEY", help="remove these metadata keys"
     )
     for trait, suffix in EDITABLE_LISTS:
-        what = "allowed hosts" if trait == "allowed_hosts" else f"{trait} packages"
-        parser.add_argument(
-            f"--add-{suffix}",
-            dest=f"add_{trait}",
-            nargs="+",
-            action="extend",
-            metavar="HOST" if trait == "allowed_hosts" else "PKG",
-            help=f"add to the {what}, keeping the rest (an entry of the same package replaces "
-            "the one there)"
-            if trait != "allowed_hosts"
-            else f"add to the {what}, keeping the rest",
+        hosts = trait == "allowed_hosts"
+        what = "allowed hosts" if hosts else f"{trait} packages"
+        edits = (
+            ("add", "HOST" if hosts else "PKG", f"add to the {what}, keeping the rest", _SAME),
+            ("remove", "HOST" if hosts else "NAME", f"remove from the {what}", _BY_NAME),
         )
-        parser.add_argument(
-            f"--remove-{suffix}",
-            dest=f"remove_{trait}",
-            nargs="+",
-            action="extend",
-            metavar="HOST" if trait == "allowed_hosts" else "NAME",
-            help=f"remove from the {what} (by name: 'pandas' removes 'pandas>=2')"
-            if trait != "allowed_hosts"
-            else f"remove from the {what}",
-        )
+        for verb, metavar, help_text, package_note in edits:
+            parser.add_argument(
+                f"--{verb}-{suffix}",
+                dest=f"{verb}_{trait}",
+                nargs="+",
+                action="extend",
+                metavar=metavar,
+                help=help_text + ("" if hosts else package_note),
+            )
+
+
+_SAME = " (an entry of the same package replaces the one there)"
+_BY_NAME = " (by name: 'pandas' removes 'pandas>=2')"
 
 
 def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
