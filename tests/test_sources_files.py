@@ -78,20 +78,46 @@ def test_the_kind_is_told_by_the_name(name: str, kind: str) -> None:
     assert detect_kind(name) == kind
 
 
+def kind_error_of(name: str) -> str:
+    """The one problem the kind of a file of this name raises (the name alone is read)."""
+    with pytest.raises(ValidationError) as caught:
+        detect_kind(name)
+    (problem,) = caught.value.problems
+    assert problem.field == "--packages-from"
+    return problem.message
+
+
 def test_a_constraints_file_is_refused_with_what_to_import_instead() -> None:
-    message = error_of("constraints.txt")
+    message = kind_error_of("constraints.txt")
     assert message.startswith("constraints.txt: a constraints file limits the versions")
     assert "import the requirements file it constrains" in message
 
 
 def test_an_unknown_name_lists_the_names_understood() -> None:
-    message = error_of("setup.py")
+    message = kind_error_of("setup.py")
     assert message == (
         "setup.py: not a package file this can read (the kind is told by the file name): name "
-        "one of requirements*.txt (or any .txt in a folder named requirements), pyproject.toml, "
+        "one of *requirements*.txt (or any .txt in a folder named requirements), pyproject.toml, "
         "environment.yml (or environment.yaml), package.json or apt.txt."
     )
-    assert "notes.txt" in error_of("notes.txt")  # a .txt outside a requirements folder
+    assert "notes.txt" in kind_error_of("notes.txt")  # a .txt outside a requirements folder
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["requirements.txt", "requirements-dev.txt", "dev-requirements.txt", "test_requirements.in"],
+)
+def test_the_usual_names_of_requirements_files_are_known(name: str) -> None:
+    assert detect_kind(name) == "requirements"
+
+
+def test_a_missing_file_is_said_before_its_kind(tmp_path: Path) -> None:
+    for name in ("requirments.txt", "setup.py"):  # a typo; a name of no kind
+        message = error_of(tmp_path / name)
+        assert message == (
+            f"{tmp_path / name}: no such file (looked in {tmp_path}): check the name, or give the "
+            "full path."
+        )
 
 
 # --- requirements files ----------------------------------------------------------------------

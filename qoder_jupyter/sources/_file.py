@@ -17,7 +17,7 @@ FIELD: Final = "--packages-from"
 
 #: The kinds of file, and the names each is known by (for messages).
 KINDS: Final = {
-    "requirements": "requirements*.txt (or any .txt in a folder named requirements)",
+    "requirements": "*requirements*.txt (or any .txt in a folder named requirements)",
     "pyproject": "pyproject.toml",
     "conda": "environment.yml (or environment.yaml)",
     "npm": "package.json",
@@ -39,6 +39,14 @@ def file_error(where: str, message: str) -> ValidationError:
     return ValidationError([Problem(FIELD, f"{where}: {message}")])
 
 
+def missing_file(path: Path, name: str) -> ValidationError:
+    """The error for a path where no file is."""
+    folder = path.parent.resolve()
+    return file_error(
+        name, f"no such file (looked in {folder}): check the name, or give the full path."
+    )
+
+
 def read_text(path: Path, name: str) -> str:
     """The text of a package file (UTF-8, a leading byte-order mark dropped), or the error that
     says why it cannot be read."""
@@ -52,10 +60,7 @@ def read_text(path: Path, name: str) -> str:
             )
         data = path.read_bytes()
     except FileNotFoundError:
-        folder = path.parent.resolve()
-        raise file_error(
-            name, f"no such file (looked in {folder}): check the name, or give the full path."
-        ) from None
+        raise missing_file(path, name) from None
     except IsADirectoryError:
         raise file_error(
             name, f"this is a folder: name the package file in it, one of {known_names()}."

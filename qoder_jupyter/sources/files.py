@@ -1,8 +1,8 @@
 """Packages from the user's own files (``--packages-from FILE``): which kind of file a path is,
 told by its name alone, and the reader that kind needs.
 
-- ``requirements*.txt`` (and pip-compile's ``requirements*.in``), or any ``.txt`` in a folder
-  named ``requirements``: :mod:`.requirements`;
+- ``*requirements*.txt`` (``requirements-dev.txt``, ``dev-requirements.txt``; and pip-compile's
+  ``.in`` files), or any ``.txt`` in a folder named ``requirements``: :mod:`.requirements`;
 - ``pyproject.toml``: :mod:`.pyproject`;
 - ``environment.yml`` or ``environment.yaml``: :mod:`.conda`;
 - ``package.json``: :mod:`.npm`;
@@ -22,12 +22,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._file import KINDS, file_error, known_names, shown
+from ._file import KINDS, file_error, known_names, missing_file, shown
 from .report import Note, PackageImport
 
 __all__ = ["KINDS", "detect_kind", "read_packages"]
 
-_REQUIREMENTS = re.compile(r"requirements.*\.(txt|in)", re.IGNORECASE)
+#: requirements.txt, requirements-dev.txt, dev-requirements.txt, test_requirements.in...
+_REQUIREMENTS = re.compile(r".*requirements.*\.(txt|in)", re.IGNORECASE)
 _CONSTRAINTS = re.compile(r"constraints.*\.txt", re.IGNORECASE)
 
 
@@ -77,8 +78,10 @@ def read_packages(
     ``extras`` (optional-dependency groups) and ``groups`` (PEP 735 dependency groups) apply to
     a ``pyproject.toml``, ``dev`` (also ``devDependencies``) to a ``package.json``; given with
     another kind of file they are ignored, and the report's notes say so."""
-    kind = detect_kind(path)
     file, name = Path(path), shown(path)
+    if not file.exists():  # said first: a typo is likelier than a file of an unknown kind
+        raise missing_file(file, name)
+    kind = detect_kind(path)
     extras, groups = tuple(extras), tuple(groups)
     if kind == "requirements":
         from . import requirements
