@@ -5,6 +5,10 @@ The widgets are *linked* to the spec's traits (not copied): the form, ``form.spe
 are one object. Submit runs the create as a task on the kernel's own event loop and returns at once;
 all feedback goes through widgets (``Output.append_display_data``), never ``print`` or ``display``,
 which JupyterLab drops once a callback has returned.
+
+Its "Import packages" section fills the package lists from the user's files or from the kernel
+(:mod:`qoder_jupyter.sources`) and shows the import's report: reading files and metadata takes
+milliseconds, so it runs in the click itself.
 """
 
 from __future__ import annotations
@@ -12,18 +16,22 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import os
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from traitlets import link
 
 from ._core import new_idempotency_key
 from .environment import Environment
-from .errors import APIConnectionError, APIError, QoderError
+from .errors import APIConnectionError, APIError, QoderError, ValidationError
 from .session import Session, current
 from .spec import SANDBOX_TRAITS, EnvironmentSpec, curl_command
+
+if TYPE_CHECKING:  # the sources load (packaging, tomllib, PyYAML) only when an import runs
+    from .sources import PackageImport
 
 __all__ = ["EnvironmentForm", "form"]
 
@@ -48,6 +56,21 @@ _LINKED = (
 )  # fmt: skip
 _DEFAULTS = {trait: EnvironmentSpec.class_traits()[trait].default() for trait in SANDBOX_TRAITS}
 _TICK_SECONDS = 0.1
+_CAPTION = "9em"  # the width of every row's label
+#: Help text: muted like the card's, and at the line height of prose (a widget's is a row's).
+_HELP = (
+    "color:var(--jp-content-font-color2,var(--vscode-descriptionForeground,#57606a));"
+    "line-height:1.4;margin:.2em 0"
+)
+#: An import that failed: red, but mixed with the text colour so it stays readable on the tint
+#: (the theme's red alone is too light on white, and too dark on a dark theme's background).
+_ERROR = (
+    "color:var(--jp-error-color1,#cf222e);"
+    "color:color-mix(in srgb,var(--jp-error-color1,#cf222e) 70%,"
+    "var(--jp-content-font-color1,var(--vscode-editor-foreground,currentColor)));"
+    "border-left:3px solid var(--jp-error-color1,#cf222e);"
+    "background:rgba(207,34,46,.08);padding:.3em .6em;margin:.3em 0;line-height:1.4"
+)
 
 
 class EnvironmentForm:
@@ -98,6 +121,7 @@ class EnvironmentForm:
         self.gem = w.TagsInput(allow_duplicates=False, placeholder="rails")
         self.go = w.TagsInput(allow_duplicates=False, placeholder="golang.org/x/tools/gopls")
         self.more_packages = w.Accordion()
+        self._build_imports()
         self.setup_script = w.Textarea(
             placeholder="bash run after the packages install (optional)", rows=2
         )
@@ -134,6 +158,43 @@ class EnvironmentForm:
         self._wire()
         self.widget = self._layout()
         self._show_what_applies()
+
+    def _build_imports(self) -> None:
+        """The widgets of the "Import packages" section (laid out by :meth:`_imports_section`)."""
+        w = widgets
+        self.imports = w.Accordion()
+        self.import_files = w.Text(
+            placeholder="requirements.txt, pyproject.toml",
+            continuous_update=True,
+            layout=_narrowing(),
+        )
+        self.import_files_hint = w.HTML()
+        self.import_extras = w.Text(
+            placeholder="optional-dependency groups: test, docs", layout=_narrowing()
+        )
+        self.import_groups = w.Text(
+            placeholder="dependency groups (PEP 735): dev", layout=_narrowing()
+        )
+        self.import_dev = w.Checkbox(
+            description="also devDependencies (package.json)", indent=False, layout=_narrowing()
+        )
+        self.import_button = w.Button(
+            description="Import", icon="download", layout=w.Layout(width="auto")
+        )
+        self.from_kernel_button = w.Button(
+            description="From kernel", icon="cubes", layout=w.Layout(width="auto")
+        )
+        # As wide as their labels (not 300 px each), so they sit beside the button.
+        self.imported_only = w.Checkbox(
+            description="imported modules only", indent=False, layout=w.Layout(width="auto")
+        )
+        self.include_jupyter = w.Checkbox(
+            description="include Jupyter's own packages",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.import_result = w.Output()
+        self._importing = False
 
     def _offer(self, change: Mapping[str, Any]) -> None:
         widget, options = getattr(self, change["name"]), self._options(change["name"])
@@ -173,6 +234,8 @@ class EnvironmentForm:
         self.submit_button.on_click(self._on_submit)
         self.cancel_button.on_click(lambda _: self.cancel())
         self.code_button.on_click(self._toggle_code)
+        self.import_button.on_click(self._on_import)
+        self.from_kernel_button.on_click(self._on_from_kernel)
         for name, child in vars(self).items():
             if isinstance(child, widgets.DOMWidget):
                 child.add_class(f"qoder-form-{name.replace('_', '-')}")
@@ -191,6 +254,7 @@ class EnvironmentForm:
             self._row("apt packages", self.apt, "apt"),
             self._row("pip packages", self.pip, "pip"),
             self._row("npm packages", self.npm, "npm"),
+            self._imports_section(),
             self._more_packages_section(),
             self._row("Setup script", self.setup_script, "setup_script"),
             self._row("Metadata", w.VBox([self.metadata_rows, self.add_metadata]), "metadata"),
@@ -222,6 +286,37 @@ class EnvironmentForm:
         self._open_more_packages()
         return self.more_packages
 
+    def _imports_section(self) -> widgets.Accordion:
+        """Files to read (and how) with an Import button, then From kernel with its two choices,
+        then the last import's report: closed until wanted."""
+        w = widgets
+        intro = w.HTML(
+            f'<div style="{_HELP}">Add the packages of your own files, or of this kernel, '
+            "after those in the lists above. A report says what was taken, what was left out "
+            "and why.</div>"
+        )
+        files = w.VBox([self.import_files, self.import_files_hint], layout=_narrowing("auto"))
+        kernel = w.HBox(
+            [self.from_kernel_button, self.imported_only, self.include_jupyter],
+            layout=w.Layout(
+                flex_flow="row wrap", align_items="center", grid_gap="0 1em", min_width="0"
+            ),
+        )
+        rows = [
+            intro,
+            _labelled("Files", files),
+            _labelled("Extras", self.import_extras),
+            _labelled("Groups", self.import_groups),
+            _labelled("", self.import_dev),
+            _labelled("", self.import_button),
+            _labelled("This kernel", kernel),
+            self.import_result,
+        ]
+        self._show_files_hint()
+        self.imports.children = [w.VBox(rows)]
+        self.imports.set_title(0, "Import packages (from your files or this kernel)")
+        return self.imports
+
     def _open_more_packages(self, change: object = None) -> None:
         if any(getattr(self.spec, trait) for trait in _MORE_PACKAGES):
             self.more_packages.selected_index = 0  # never hide a value the spec holds
@@ -230,8 +325,7 @@ class EnvironmentForm:
         problem = widgets.HTML()
         problem.add_class(f"qoder-form-problem-{trait.replace('_', '-')}")
         self.problems[trait] = problem
-        caption = widgets.Label(label, layout=widgets.Layout(width="9em"))
-        row = widgets.HBox([caption, widgets.VBox([field, problem])])
+        row = _labelled(label, widgets.VBox([field, problem]))
         row.add_class(f"qoder-form-row-{trait.replace('_', '-')}")
         self._rows[trait] = row
         return row
@@ -283,6 +377,8 @@ class EnvironmentForm:
         self.more_packages.layout.display = None if more else "none"
         self_hosted = self.spec.config_type == "self_hosted"
         self.config_note.layout.display = None if self_hosted else "none"
+        # A self-hosted runner installs no package: nothing to import into.
+        self.imports.layout.display = "none" if self_hosted else None
 
     # --- metadata rows ---------------------------------------------------------------------------
 
@@ -366,6 +462,86 @@ class EnvironmentForm:
         shell = get_ipython()
         if shell is not None:
             shell.set_next_input(self.spec.to_magic(), replace=False)
+
+    # --- importing packages from the user's files and kernel -------------------------------------
+
+    def _on_import(self, _button: widgets.Button | None = None) -> None:
+        paths = _names(self.import_files.value)
+        if not paths:
+            self._import_failed(
+                "Name a package file first: requirements*.txt, pyproject.toml, environment.yml, "
+                "package.json or apt.txt (several separated by commas)."
+            )
+            return
+        extras, groups = _names(self.import_extras.value), _names(self.import_groups.value)
+        dev = self.import_dev.value
+
+        def read() -> PackageImport | None:
+            from . import sources
+
+            return sources.gather(paths, extras=extras, groups=groups, dev=dev)
+
+        self._import(read)
+
+    def _on_from_kernel(self, _button: widgets.Button | None = None) -> None:
+        imported_only, include_jupyter = self.imported_only.value, self.include_jupyter.value
+
+        def read() -> PackageImport:
+            from . import sources
+
+            return sources.from_kernel(imported_only=imported_only, include_jupyter=include_jupyter)
+
+        self._import(read)
+
+    def _import(self, read: Callable[[], PackageImport | None]) -> None:
+        """Run ``read`` with the buttons disabled; lay what it took over the spec's lists (the
+        linked widgets follow) and show its report, or show why nothing was imported. Nothing
+        raises out of the click: the kernel would only log it."""
+        if self._importing:
+            return
+        self._set_importing(True)
+        try:
+            report = read()
+            assert report is not None  # a file or the kernel was named
+            self._take(report)
+        except ValidationError as error:
+            self._import_failed(*(problem.message for problem in error.problems))
+        except Exception as error:  # a bug must still show in the form, not vanish in a log
+            self._import_failed(f"Unexpected error: {type(error).__name__}: {error}")
+        else:
+            _show_bundle(self.import_result, report._repr_mimebundle_())
+        finally:
+            self._show_files_hint()
+            self._set_importing(False)
+
+    def _take(self, report: PackageImport) -> None:
+        lists = report.onto({manager: getattr(self.spec, manager) for manager in report.packages})
+        for manager, entries in lists.items():
+            setattr(self.spec, manager, entries)
+
+    def _import_failed(self, *messages: str) -> None:
+        """Why nothing was imported, in red; the inputs and the lists stay as they were."""
+        lines = "".join(f"<div>{html.escape(message)}</div>" for message in messages)
+        text = "\n".join(("Nothing imported.", *messages))
+        _show_bundle(
+            self.import_result,
+            {
+                "text/plain": text,
+                "text/html": f'<div class="qoder-form-import-error" style="{_ERROR}">'
+                f"<b>Nothing imported.</b>{lines}</div>",
+            },
+        )
+
+    def _set_importing(self, busy: bool) -> None:
+        self._importing = busy
+        self.import_button.disabled = self.from_kernel_button.disabled = busy
+
+    def _show_files_hint(self) -> None:
+        """Where relative paths are read from: the kernel's working directory, as it is now."""
+        self.import_files_hint.value = (
+            f'<div style="{_HELP}">Comma-separated, relative to the kernel\'s working '
+            f"directory (<code>{html.escape(os.getcwd())}</code>).</div>"
+        )
 
     # --- submitting ------------------------------------------------------------------------------
 
@@ -451,6 +627,28 @@ class EnvironmentForm:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _labelled(label: str, field: widgets.Widget) -> widgets.HBox:
+    """A row of the form: its label in the column every label has, then the field."""
+    caption = widgets.Label(label, layout=widgets.Layout(width=_CAPTION, flex="0 0 auto"))
+    return widgets.HBox([caption, field])
+
+
+def _narrowing(width: str = "var(--jp-widgets-inline-width,300px)") -> widgets.Layout:
+    """A field as wide as the other rows' but narrower when the notebook is (its label keeps
+    its width), rather than pushed past the notebook's edge."""
+    return widgets.Layout(width=width, min_width="0", max_width="100%", flex="0 1 auto")
+
+
+def _names(text: str) -> list[str]:
+    """The comma-separated names of a text box, stripped, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _show_bundle(output: widgets.Output, bundle: Mapping[str, Any]) -> None:
+    """Replace what ``output`` shows with one MIME bundle (from a callback: no ``display``)."""
+    output.outputs = ({"output_type": "display_data", "data": dict(bundle), "metadata": {}},)
 
 
 def _none_if_empty(value: str) -> str | None:

@@ -8,7 +8,6 @@ passes in, so this module never imports the forms (nor, until a command needs th
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import itertools
 import json
@@ -320,17 +319,16 @@ class QoderEnvMagics(Magics):
             return None
         from . import sources  # packaging, tomllib and PyYAML load only for an import
 
-        reports = [
-            sources.read_packages(path, extras=args.extras, groups=args.group, dev=args.dev)
-            for path in args.packages_from or []
-        ]
-        if args.from_kernel:
-            reports.append(
-                sources.from_kernel(
-                    imported_only=args.imported_only, include_jupyter=args.include_jupyter
-                )
-            )
-        imported = functools.reduce(sources.PackageImport.merged, reports)
+        imported = sources.gather(
+            args.packages_from or [],
+            extras=args.extras,
+            groups=args.group,
+            dev=args.dev,
+            kernel=args.from_kernel,
+            imported_only=args.imported_only,
+            include_jupyter=args.include_jupyter,
+        )
+        assert imported is not None  # a file or the kernel was named
         _show(imported)
         return imported
 
