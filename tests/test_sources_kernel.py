@@ -402,7 +402,10 @@ def test_the_editable_project_is_left_out_and_reported() -> None:
     origin = json.loads(project.read_text("direct_url.json") or "{}")
     assert origin["dir_info"] == {"editable": True}  # how the test environment installs it
     checkout = Path(__file__).resolve().parent.parent
-    assert "qoder-jupyter" in note_with(from_kernel(), "running Jupyter")  # it is machinery
+    by_default = from_kernel()  # it is machinery: left out, and counted in that note
+    assert is_jupyter_machinery("qoder-jupyter")
+    assert "qoder" not in " ".join(by_default.packages["pip"])
+    assert "for running Jupyter" in note_with(by_default, "running Jupyter")
     report = from_kernel(include_jupyter=True)
     assert "qoder-jupyter" not in " ".join(report.packages["pip"])
     assert left(report) == [

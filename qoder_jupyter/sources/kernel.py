@@ -270,7 +270,7 @@ def _without_tools(
         report.notes.append(
             Note(
                 f"Left out {plural(len(machinery), 'package')} for running Jupyter "
-                f"({_names(machinery, limit=None)}): the sandbox runs no notebook. Keep them with "
+                f"({_names(machinery, limit=30)}): the sandbox runs no notebook. Keep them with "
                 "--include-jupyter (include_jupyter=True)."
             )
         )
