@@ -12,7 +12,7 @@ import pytest
 from qoder_jupyter._apply import WritePacer, apply_environment
 from qoder_jupyter.client import AsyncClient, Client
 from qoder_jupyter.emulator import Emulator
-from qoder_jupyter.errors import ValidationError
+from qoder_jupyter.errors import PaginationError, ValidationError
 from qoder_jupyter.spec import EnvironmentSpec
 from qoder_jupyter.update import EnvironmentUpdate
 
@@ -293,3 +293,13 @@ def test_the_async_client_applies_the_same_way(emulator):
     assert plan[0].environment.id == first.environment.id
     # Bound for its lifecycle helpers, like every environment the async client returns.
     assert plan[1].environment.refresh().name == "env-0"
+
+
+def test_a_listing_that_never_ends_stops_the_apply_before_any_write(client, emulator):
+    client.environments.create(name="other", pip=["numpy"])
+    emulator.inject("cursor-repeat", times=5)
+    with pytest.raises(PaginationError):
+        client.environments.apply(SPEC)
+    with pytest.raises(PaginationError):
+        client.environments.apply_all([SPEC])
+    assert [e["name"] for e in emulator.environments()] == ["other"]
