@@ -431,7 +431,12 @@ def test_imported_only_in_the_test_environment_agrees_with_packages_distribution
     # The editable project's RECORD lists no .py file (its modules stay in the checkout), where
     # Python 3.11's packages_distributions() looks; from_kernel also reads the folder of its
     # notebook file, and reports it as an editable install.
-    assert (imported - PACKAGING_TOOLS) | {"qoder-jupyter"} == taken | left_out
+    expected = (imported - PACKAGING_TOOLS) | {"qoder-jupyter"}
+    assert expected <= taken | left_out
+    if sys.version_info >= (3, 11):
+        # Python 3.10's packages_distributions() reads only top_level.txt files, so it misses
+        # the distributions that name their modules in RECORD alone; from_kernel reads both.
+        assert expected == taken | left_out
     assert "qoder-jupyter" in left_out
     assert len(taken) < len(from_kernel().packages["pip"])
 
