@@ -392,7 +392,8 @@ def test_the_test_environment_pins_exactly_what_importlib_metadata_says() -> Non
     assert {"ipykernel", "ipython", "jupyter-client", "traitlets"} <= _installed()
     assert not taken & {"pip", "setuptools", "ipykernel", "ipython", "jupyter-client", "traitlets"}
     assert {"packaging", "pyyaml", "jinja2", "pygments", "psutil"} <= taken  # Jupyter's, and ours
-    assert "pip and setuptools" in note_with(report, "packaging tools")
+    tools = note_with(report, "packaging tools")
+    assert all(tool in tools for tool in PACKAGING_TOOLS & _installed())  # pip; setuptools < 3.12
     names = [re.split(r"==| @ ", pin)[0] for pin in pins]
     assert sorted(names, key=str.casefold) == names
 
@@ -438,7 +439,7 @@ def test_imported_only_in_the_test_environment_agrees_with_packages_distribution
         # the distributions that name their modules in RECORD alone; from_kernel reads both.
         assert expected == taken | left_out
     assert "qoder-jupyter" in left_out
-    assert len(taken) < len(from_kernel().packages["pip"])
+    assert len(taken) < len(from_kernel(include_jupyter=True).packages["pip"])
 
 
 def _installed() -> set[str]:
@@ -451,7 +452,7 @@ _REPORT = """
 import json, sys
 from qoder_jupyter.sources.kernel import from_kernel
 if "--import" in sys.argv:
-    import six
+    import iniconfig
 report = from_kernel(imported_only="--imported-only" in sys.argv)
 print(json.dumps({"pip": report.packages.get("pip", []),
                   "left": [entry.entry for entry in report.left_out],
@@ -461,10 +462,10 @@ print(json.dumps({"pip": report.packages.get("pip", []),
 
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A virtual environment without pip, with packaging and six installed in it (copied file by
-    file from the test environment, as their RECORD lists them), and PYTHONPATH naming a folder
-    that holds only the project's package (no dist-info), so that venv's own distributions are
-    all ``from_kernel`` can find."""
+    """A virtual environment without pip, with packaging and iniconfig (pytest's, so surely in
+    the test environment) installed in it, copied file by file as their RECORD lists them, and
+    PYTHONPATH naming a folder that holds only the project's package (no dist-info), so that
+    venv's own distributions are all ``from_kernel`` can find."""
     root = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "env")], check=True)
     python = root / "env" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -472,7 +473,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    for name in ("packaging", "six"):
+    for name in ("packaging", "iniconfig"):
         copy_installed(importlib.metadata.distribution(name), Path(purelib))
     shim = root / "shim"
     shim.mkdir()
@@ -508,14 +509,14 @@ def test_inside_a_fresh_venv_it_pins_that_venv_s_distributions(
     fresh_venv: tuple[Path, dict[str, str]],
 ) -> None:
     packaging = f"packaging=={importlib.metadata.version('packaging')}"
-    six = f"six=={importlib.metadata.version('six')}"
+    iniconfig = f"iniconfig=={importlib.metadata.version('iniconfig')}"
     report = run_in(fresh_venv)
-    assert report["pip"] == [packaging, six]
+    assert report["pip"] == [iniconfig, packaging]
     assert report["left"] == []
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert any(f"Python {python} and" in note for note in report["notes"]) == (python != "3.12")
-    # The kernel imported packaging (from_kernel uses it), not six, until it does.
-    assert run_in(fresh_venv, "--imported-only", "--import")["pip"] == [packaging, six]
+    # The kernel imported packaging (from_kernel uses it), not iniconfig, until it does.
+    assert run_in(fresh_venv, "--imported-only", "--import")["pip"] == [iniconfig, packaging]
     not_imported = run_in(fresh_venv, "--imported-only")
     assert not_imported["pip"] == [packaging]
     assert any("Left out 1 installed distribution that" in note for note in not_imported["notes"])
