@@ -22,7 +22,6 @@ from . import magic_parser
 from .credentials import Token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import Problem, QoderError, ValidationError
-from .plan import Applied, Plan
 from .session import Session, current, set_current
 from .settings import QoderEnv
 from .spec import CONFIG_TRAITS, EnvironmentSpec, read_body
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
     from .client import Environments
     from .display import SettingsReport
+    from .plan import Applied, Plan
     from .sources import PackageImport
 
 __all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
@@ -42,16 +42,11 @@ T = TypeVar("T")
 #: Opens the form for a spec, its result going into the named variable (None: the default one).
 OpenForm = Callable[[EnvironmentSpec, "str | None"], Any]
 
-#: Results a default variable may be overwritten with silently (anything else is warned about).
-_OURS = (
-    Environment,
-    EnvironmentPage,
-    DeletedEnvironment,
-    EnvironmentSpec,
-    Plan,
-    Applied,
-    EnvironmentUpdate,
-)
+
+def _ours(value: object) -> bool:
+    """Whether a variable holds something this package made (an environment, a list, a spec, a
+    plan...), which a result may replace silently; anything else is warned about."""
+    return type(value).__module__.partition(".")[0] == __package__
 
 
 class ProgressBar(Protocol):
@@ -430,7 +425,7 @@ class QoderEnvMagics(Magics):
     def _store(self, name: str, value: T) -> T:
         namespace = self._user_ns()
         previous = namespace.get(name)
-        if name in namespace and not isinstance(previous, _OURS):
+        if name in namespace and not _ours(previous):
             print(
                 f"Warning: {name} held a {type(previous).__name__}; it now holds the result "
                 "(use -o NAME to choose another variable).",

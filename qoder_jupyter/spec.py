@@ -27,10 +27,10 @@ from . import rules
 from ._curl import curl_command
 from ._text import safe_repr
 from .credentials import DEFAULT_BASE_URL
-from .diff import SpecDiff, diff_values, side_label
 from .errors import Problem, ValidationError
 
 if TYPE_CHECKING:  # only for typing: environment.py imports this module
+    from .diff import SpecDiff
     from .environment import Environment
 
 __all__ = [
@@ -282,6 +282,8 @@ class EnvironmentSpec(HasTraits):
                 f"diff() compares with an EnvironmentSpec or an Environment, not "
                 f"{type(other).__name__}: pass a spec, or an environment from the client."
             )
+        from .diff import diff_values, side_label  # on first use: %load_ext needs no diff
+
         return diff_values(
             self.values(),
             after.values(),

@@ -55,7 +55,7 @@ def assert_failed_cleanly(ran: Ran, error_class: type[BaseException], *fragments
 # --- loading -------------------------------------------------------------------------------------
 
 
-def test_load_ext_imports_neither_httpx_nor_ipywidgets():
+def test_load_ext_imports_only_what_a_magic_line_needs():
     code = (
         "import sys\n"
         "from IPython.core.interactiveshell import InteractiveShell\n"
@@ -63,7 +63,9 @@ def test_load_ext_imports_neither_httpx_nor_ipywidgets():
         "ip.run_line_magic('load_ext', 'qoder_jupyter')\n"
         "assert 'qoder_env' in ip.magics_manager.magics['line']\n"
         "assert 'qoder_env' in ip.magics_manager.magics['cell']\n"
-        "print(sorted(m for m in ('httpx', 'ipywidgets', 'httpcore') if m in sys.modules))\n"
+        "later = ('httpx', 'ipywidgets', 'httpcore', 'yaml', 'packaging', 'qoder_jupyter.diff',\n"
+        "         'qoder_jupyter.plan', 'qoder_jupyter.sources', 'qoder_jupyter.client')\n"
+        "print(sorted(m for m in later if m in sys.modules))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
@@ -73,7 +75,17 @@ def test_load_ext_imports_neither_httpx_nor_ipywidgets():
 
 def test_help_lists_every_command_and_each_command_has_examples(shell):
     overview = run(shell, "%qoder_env --help").stdout
-    for command in ("create", "list", "get", "update", "archive", "delete", "config", "login"):
+    for command in (
+        "create",
+        "apply",
+        "list",
+        "get",
+        "update",
+        "archive",
+        "delete",
+        "config",
+        "login",
+    ):
         assert f"  {command}" in overview
         detail = run(shell, f"%qoder_env {command} --help").stdout
         assert f"%qoder_env {command}" in detail
