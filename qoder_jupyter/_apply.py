@@ -27,7 +27,7 @@ from ._core import (
     retrieve_environment,
     update_environment,
 )
-from .diff import diff_values
+from .diff import SpecDiff, diff_values
 from .environment import Environment
 from .errors import APIError, ConflictError, OutcomeUnknownError, QoderError
 from .plan import Applied, Plan
@@ -90,9 +90,6 @@ def apply_environment(
     planned = yield from (
         plan_environment(spec, policy, known) if checked else _plan(spec, policy, known)
     )
-    if planned.action == "unchanged":
-        planned.done = True
-        return planned
     if planned.action == "create":
         try:
             created = yield from create_environment(spec.to_body(), key, policy)
@@ -107,7 +104,8 @@ def apply_environment(
     if planned.action == "unchanged":
         return _done(planned, planned.environment)
     assert planned.environment is not None
-    updated = yield from _update(planned.environment, spec, policy)
+    assert planned.diff is not None
+    updated = yield from _update(planned.environment, spec, planned.diff, policy)
     return _done(planned, updated)
 
 
@@ -202,10 +200,11 @@ def _label(spec: EnvironmentSpec) -> str:
     return f"{spec.name} (spec)"
 
 
-def _update(live: Environment, spec: EnvironmentSpec, policy: RetryPolicy) -> Flow[Environment]:
+def _update(
+    live: Environment, spec: EnvironmentSpec, diff: SpecDiff, policy: RetryPolicy
+) -> Flow[Environment]:
     """Send what differs. An update sets state, so one whose answer was lost is settled by
     reading the environment back: if it now equals the spec, the update happened."""
-    diff = live.diff(spec)
     changes = EnvironmentUpdate.to_reach(live.to_spec(), spec, diff.traits)
     try:
         return (yield from update_environment(live.id, changes.to_body(), policy))
