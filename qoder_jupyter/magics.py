@@ -215,34 +215,18 @@ class QoderEnvMagics(Magics):
         changes = _update_changes(args, flags, cell)
         config_flags = {k: v for k, v in flags.items() if k in CONFIG_TRAITS}
         imported = self._imported(args)
+        edits_config = bool(config_flags or imported or _edits(args))
         live = None
-        if config_flags or imported or _edits(args) or args.dry_run:
+        if edits_config or args.dry_run:  # the live config to edit, or to show the diff from
             live = self._environments().retrieve(env_id, workspace=self._workspace(args))
-        if config_flags or imported or _edits(args):
-            # A sent config replaces the stored one: start from the full config.
-            if "config" in changes:
-                base = EnvironmentSpec(**read_body({"config": changes["config"]}))
-            else:
-                assert live is not None
-                base = live.to_spec()
-            if config_flags.get("config_type") == "self_hosted":
-                # A runner's config is just its setup script: networking and packages do not apply.
-                base = EnvironmentSpec(setup_script=base.setup_script)
-            _lay_over(base, config_flags)
-            _edit_lists(base, args, imported)
-            changes["config"] = base
+        if edits_config:
+            assert live is not None
+            changes["config"] = _edited_config(live, changes, config_flags, args, imported)
         update = EnvironmentUpdate(**changes)
         _warn(update.warnings())
         if args.dry_run:
             assert live is not None
-            before = live.to_spec()
-            _show(
-                before.diff(
-                    update.applied_to(before),
-                    before_label=_label(live),
-                    after_label="after the update",
-                )
-            )
+            _show(live.diff(update.applied_to(live.to_spec()), after_label="after the update"))
             url = f"{self.session.base_url}/environments/{env_id}"
             preview = _preview("POST", url, update.to_body())
             self._keep(args, update)
@@ -457,10 +441,6 @@ def _show(value: Any) -> None:
     display(value)  # type: ignore[no-untyped-call]
 
 
-def _label(environment: Environment) -> str:
-    return f"{environment.name} ({environment.id}, live)"
-
-
 _IMPORT_OPTIONS = {
     "extras": "--packages-from pyproject.toml",
     "group": "--packages-from pyproject.toml",
@@ -545,6 +525,27 @@ def _update_changes(
     if metadata:
         changes["metadata"] = metadata
     return changes
+
+
+def _edited_config(
+    live: Environment,
+    changes: Mapping[str, Any],
+    config_flags: Mapping[str, Any],
+    args: argparse.Namespace,
+    imported: PackageImport | None,
+) -> EnvironmentSpec:
+    """The whole config an update sends (a sent config replaces the stored one): the cell's
+    config or the live one, with the config flags, list edits and imported packages over it."""
+    if "config" in changes:
+        base = EnvironmentSpec(**read_body({"config": changes["config"]}))
+    else:
+        base = live.to_spec()
+    if config_flags.get("config_type") == "self_hosted":
+        # A runner's config is just its setup script: networking and packages do not apply.
+        base = EnvironmentSpec(setup_script=base.setup_script)
+    _lay_over(base, config_flags)
+    _edit_lists(base, args, imported)
+    return base
 
 
 def _lay_over(spec: EnvironmentSpec, values: Mapping[str, Any]) -> None:
