@@ -23,7 +23,7 @@ from .. import rules
 from ._file import file_error, read_text
 from .report import Left, Note, PackageImport
 from .requirements import RequirementsReader
-from .sandbox import PYTHON
+from .sandbox import NODE, PYTHON
 
 #: A PyYAML node (PyYAML is optional and untyped).
 Node = Any
@@ -31,7 +31,10 @@ Node = Any
 __all__ = ["read"]
 
 #: The runtimes the sandbox brings (contract §8), as (what to call it, its version).
-_RUNTIMES: Final = {"python": ("Python", ".".join(map(str, PYTHON))), "nodejs": ("Node.js", "20")}
+_RUNTIMES: Final = {
+    "python": ("Python", ".".join(map(str, PYTHON))),
+    "nodejs": ("Node.js", str(NODE)),
+}
 _PLAIN_CHANNELS: Final = ("defaults", "conda-forge", "nodefaults")
 _SPEC = re.compile(r"(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_.+-]+)\s*(?P<version>.*)")
 _RELEASE = re.compile(r"[0-9]+(\.[0-9]+)*")

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MARKER_ENVIRONMENT", "PYTHON", "SANDBOX"]
+__all__ = ["MARKER_ENVIRONMENT", "NODE", "PYTHON", "SANDBOX"]
 
 #: How reports name the target.
 SANDBOX: Final = "the sandbox (Ubuntu 22.04, x86_64, Python 3.12, Node.js 20)"
 
 #: The sandbox's Python as (major, minor).
 PYTHON: Final = (3, 12)
+
+#: The sandbox's Node.js major version.
+NODE: Final = 20
 
 #: PEP 508 marker variables as they hold in the sandbox: ``Marker.evaluate(MARKER_ENVIRONMENT)``
 #: says whether pip installs a requirement there. (The patch release is not documented: 3.12.0
