@@ -37,26 +37,7 @@ TAKEN_PIP = ["requests>=2.31", "numpy==1.26.4"]
 
 #: The WCAG contrast of every text of the form's own widgets under an element (an import's
 #: report, a `.qoder-env` rendering, is left out: it is the report's own rendering).
-_OWN_CONTRAST = (
-    "(root) => {"
-    + COLOURS_JS
-    + """
-    const found = [];
-    for (const element of [root, ...root.querySelectorAll('*')]) {
-        if (element.closest('.qoder-env')) continue;
-        const own = [...element.childNodes]
-            .filter((n) => n.nodeType === Node.TEXT_NODE)
-            .map((n) => n.textContent.trim())
-            .join(' ').trim();
-        if (!own || element.getClientRects().length === 0) continue;
-        const bg = background(element);
-        const fg = over(parse(getComputedStyle(element).color), bg);
-        found.push({text: own.slice(0, 40), tag: element.tagName.toLowerCase(),
-                    className: String(element.className), ratio: contrast(fg, bg)});
-    }
-    return found;
-}"""
-)
+_OWN_CONTRAST = "(root) => {" + COLOURS_JS + "return textContrasts(root, '.qoder-env'); }"
 
 
 @pytest.fixture

@@ -79,15 +79,12 @@ const contrast = (a, b) => {
     const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
     return (high + 0.05) / (low + 0.05);
 };
-"""
-
-#: For every element of the card that shows text of its own: its WCAG contrast ratio.
-_CARD_CONTRAST = (
-    "(card) => {"
-    + COLOURS_JS
-    + """
+// Every element under root (root too) that shows text of its own, with its contrast ratio;
+// elements inside `skip` (a selector), if given, are left out.
+const textContrasts = (root, skip) => {
     const found = [];
-    for (const element of [card, ...card.querySelectorAll('*')]) {
+    for (const element of [root, ...root.querySelectorAll('*')]) {
+        if (skip && element.closest(skip)) continue;
         const own = [...element.childNodes]
             .filter((n) => n.nodeType === Node.TEXT_NODE)
             .map((n) => n.textContent.trim())
@@ -96,11 +93,18 @@ _CARD_CONTRAST = (
         const bg = background(element);
         const fg = over(parse(getComputedStyle(element).color), bg);
         found.push({text: own.slice(0, 40), tag: element.tagName.toLowerCase(),
-                    className: element.className, ratio: contrast(fg, bg),
+                    className: String(element.className), ratio: contrast(fg, bg),
                     fg: fg.map(Math.round), bg: bg.map(Math.round)});
     }
-    return {texts: found, cardLuminance: luminance(background(card))};
-}"""
+    return found;
+};
+"""
+
+#: For every element of the card that shows text of its own: its WCAG contrast ratio.
+_CARD_CONTRAST = (
+    "(card) => {"
+    + COLOURS_JS
+    + "return {texts: textContrasts(card, null), cardLuminance: luminance(background(card))};}"
 )
 
 _DARK_THEME_APPLIED = (
