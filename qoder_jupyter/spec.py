@@ -245,7 +245,24 @@ class EnvironmentSpec(HasTraits):
     # --- the magic line ---------------------------------------------------------------------
 
     def to_magic(self) -> str:
-        """The canonical ``%qoder_env create`` line. Not validated: it is input, like the form."""
+        """The code for this spec: run in a cell, it recreates the spec exactly. Not validated: it
+        is input, like the form.
+
+        The one-line ``%qoder_env create`` command when one line can hold every value; otherwise
+        (a line break in a setup script or a description) the ``%%qoder_env create`` cell with
+        the request body as YAML, which any value survives."""
+        line = self.to_magic_line()
+        if line.splitlines() == [line]:
+            return line
+        from ._yaml import yaml_document  # on first use: a one-line spec needs no PyYAML
+
+        # IPython ends every cell with one line break: the document's own is left to it.
+        document = yaml_document(self.body()).removesuffix("\n")
+        return f"%{MAGIC_PREFIX}\n{document}"
+
+    def to_magic_line(self) -> str:
+        """The one-line ``%qoder_env create`` command. A value with a line break makes a line
+        IPython splits: use :meth:`to_magic` for code that always runs."""
         words = [MAGIC_PREFIX]
         for field in FIELDS:
             value = getattr(self, field.trait)

@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -24,9 +23,6 @@ from qoder_jupyter.errors import (
     ValidationError,
 )
 from qoder_jupyter.spec import EnvironmentSpec
-
-from ._fuzz import examples
-from .test_spec_properties import valid_specs
 
 
 @dataclass
@@ -398,23 +394,6 @@ def test_list_get_update_archive_delete(shell, emulator):
     assert deleted == DeletedEnvironment(env_id)
     assert shell.user_ns["deleted"] == deleted
     assert env_id not in {e["id"] for e in emulator.environments()}
-
-
-@settings(
-    max_examples=examples(150),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(spec=valid_specs().filter(lambda s: s.to_magic().splitlines() == [s.to_magic()]))
-def test_the_magic_line_of_a_spec_runs_and_recreates_it(shell, spec):
-    # The line a spec gives (and the form shows as code) is run as a user runs it: a cell.
-    # Values with a line break cannot be written on one line yet; they are left out here.
-    ran = run(shell, spec.to_magic() + " --dry-run")
-    assert ran.error is None, ran
-    assert isinstance(ran.result, RequestPreview)
-    assert ran.result.body == spec.to_body()
-    assert EnvironmentSpec.from_body(ran.result.body) == spec
-    assert ran.result.magic == spec.to_magic()
 
 
 def test_update_dry_run_shows_the_body(shell, emulator):
