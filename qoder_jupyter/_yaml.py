@@ -14,7 +14,7 @@ import yaml
 __all__ = ["yaml_document"]
 
 
-class _BodyDumper(yaml.SafeDumper):
+class _BodyDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types
     """Safe YAML, with text of several lines as a ``|`` block, as a script is written."""
 
 
@@ -51,11 +51,7 @@ _BodyDumper.add_representer(int, _integer)
 
 def yaml_document(value: Any) -> str:
     """``value`` (JSON-like) as a YAML document, keys in their order, ending in a newline."""
-    return yaml.dump(
-        value,
-        Dumper=_BodyDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
+    document: str = yaml.dump(
+        value, Dumper=_BodyDumper, sort_keys=False, allow_unicode=True, default_flow_style=False
     )
+    return document
