@@ -10,11 +10,22 @@ import re
 
 from ._text import clip
 
-__all__ = ["block", "escape", "line", "md", "md_code", "plural", "style"]
+__all__ = [
+    "block",
+    "escape",
+    "joined_css",
+    "line",
+    "md",
+    "md_code",
+    "plural",
+    "style",
+    "uncommented",
+]
 
 _BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#&~!])")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 @functools.cache
@@ -29,9 +40,19 @@ def style(sheet: str = "card.css") -> str:
         css = path.read_text(encoding="utf-8")
     except Exception:
         return ""
-    # Each line of the file ends a selector or a declaration, so joining its stripped lines keeps
-    # every rule and keeps the readable file from adding to each saved output.
-    return "<style>" + "".join(line.strip() for line in css.splitlines()) + "</style>"
+    return "<style>" + joined_css(css) + "</style>"
+
+
+def uncommented(css: str) -> str:
+    """A stylesheet without its comments (they say why in the file, not in each saved output)."""
+    return _CSS_COMMENT.sub("", css)
+
+
+def joined_css(css: str) -> str:
+    """A stylesheet as one line. Each line of a shipped file ends a selector or a declaration, so
+    joining its stripped lines keeps every rule and keeps the readable file from adding to each
+    saved output."""
+    return "".join(line.strip() for line in uncommented(css).splitlines())
 
 
 def line(value: str, limit: int) -> str:

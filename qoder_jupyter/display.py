@@ -28,11 +28,19 @@ from ._markup import plural as _plural
 from ._markup import style as _style
 from ._text import clip, safe_repr
 from .rules import NOT_INSTALLED_PACKAGE_MANAGERS
+from .settings import list_rows
 
 if TYPE_CHECKING:  # only for typing: environment.py may import this module
     from .environment import Environment
 
-__all__ = ["RequestPreview", "SettingsReport", "environment_bundle", "for_display", "page_bundle"]
+__all__ = [
+    "RequestPreview",
+    "SettingsReport",
+    "code_blocks_html",
+    "environment_bundle",
+    "for_display",
+    "page_bundle",
+]
 
 _SHORT = 200  # characters shown of a name, host, package spec, key...
 _LONG = 2000  # ... of a description or a metadata value
@@ -44,6 +52,7 @@ _TONES = {
     "ready": "ok",
     "active": "ok",
     "archived": "warn",
+    "deleted": "error",  # deleted through this object (Environment.deleted)
     "error": "error",
     "failed": "error",
 }
@@ -95,21 +104,58 @@ def environment_bundle(env: Environment) -> dict[str, Any]:
         return _fallback_bundle([env], single=True, has_more=False)
 
 
-def page_bundle(environments: Sequence[Environment], *, has_more: bool = False) -> dict[str, Any]:
-    """The MIME bundle of a list of environments, as a table (never raises)."""
+def page_bundle(
+    environments: Sequence[Environment], *, has_more: bool = False, rows: int | None = None
+) -> dict[str, Any]:
+    """The MIME bundle of a list of environments, as a table (never raises). A list longer than
+    ``rows`` (default: the ``QoderEnv.list_rows`` setting; 0: no limit) shows its first and last
+    rows with a line saying how many are left out between them, in every rendering (the JSON
+    too, so a saved notebook stays small; it says how many there are in ``total``)."""
     try:
-        items = [(env, env.to_dict()) for env in environments]
+        total = len(environments)
+        head, tail = _shown(environments, list_rows() if rows is None else rows)
+        items = [(env, env.to_dict()) for env in (*head, *tail)]
         views = [_view(env, data) for env, data in items]
         payload = [_json_payload(data, env) for env, data in items]
-        summary = _summary(len(views), has_more)
+        gap = _Gap(len(head), total - len(views), total)
+        summary = _summary(total, has_more, gap)
+        json_value: dict[str, Any] = {"data": payload, "has_more": bool(has_more)}
+        if gap.left_out:
+            json_value.update(total=total, left_out=gap.left_out, left_out_after=gap.after)
         return {
-            "text/plain": _page_text(views, summary),
-            "text/html": _style() + _page_html(views, summary),
-            "text/markdown": _page_markdown(views, summary),
-            "application/json": {"data": payload, "has_more": bool(has_more)},
+            "text/plain": _page_text(views, summary, gap),
+            "text/html": _style() + _page_html(views, summary, gap),
+            "text/markdown": _page_markdown(views, summary, gap),
+            "application/json": json_value,
         }
     except Exception:
         return _fallback_bundle(environments, single=False, has_more=has_more)
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """Where a long list leaves rows out: after how many shown rows, and how many."""
+
+    after: int
+    left_out: int
+    total: int
+
+    def text(self) -> str:
+        return (
+            f"… {self.left_out:,} more not shown (the list holds all {self.total:,}; "
+            "%config QoderEnv.list_rows = N shows more)"
+        )
+
+
+def _shown(
+    environments: Sequence[Environment], rows: int
+) -> tuple[Sequence[Environment], Sequence[Environment]]:
+    """The first and last rows of a list longer than ``rows`` (all of it in the first part when
+    it is not, or when ``rows`` is 0), as pandas shows a long frame."""
+    if rows <= 0 or len(environments) <= rows:
+        return environments, ()
+    tail = rows // 2
+    return environments[: rows - tail], environments[len(environments) - tail :] if tail else ()
 
 
 def for_display(bundle: dict[str, Any], include: Any, vendor_type: str) -> dict[str, Any]:
@@ -266,9 +312,14 @@ def _more(shown: int, total: int) -> str:
     return f"… and {total - shown} more" if total > shown else ""
 
 
-def _summary(count: int, has_more: bool) -> str:
+def _summary(count: int, has_more: bool, gap: _Gap | None = None) -> str:
     more = "; more exist beyond this page" if has_more else ""
-    return f"{_plural(count, 'environment')}{more}."
+    part = ""
+    if gap is not None and gap.left_out:
+        last = count - gap.after - gap.left_out
+        part = f" (showing the first {gap.after:,} and the last {last:,})"
+    noun = "environment" if count == 1 else "environments"
+    return f"{count:,} {noun}{part}{more}."
 
 
 def _self_hosted(view: _View) -> bool:
@@ -364,14 +415,16 @@ def _sandbox_rows(view: _View, *rows: tuple[str, str]) -> tuple[tuple[str, str],
     return () if _self_hosted(view) else rows
 
 
-def _page_text(views: Sequence[_View], summary: str) -> str:
+def _page_text(views: Sequence[_View], summary: str, gap: _Gap) -> str:
     rows = [
         (clip(_name(v), 40), v.id, _status_text(v), _network_summary(v), _packages_summary(v, 40))
         for v in views
     ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
     lines = [summary]
-    for row in rows:
+    for index, row in enumerate(rows):
+        if gap.left_out and index == gap.after:
+            lines.append(f"  {gap.text()}")
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
         lines.append("  " + "  ".join([*cells, row[4]]).rstrip())
     return "\n".join(lines)
@@ -476,14 +529,18 @@ def _card_html(view: _View) -> str:
     )
 
 
-def _page_html(views: Sequence[_View], summary: str) -> str:
+def _page_html(views: Sequence[_View], summary: str, gap: _Gap) -> str:
     parts = ['<div class="qoder-env">', f'<p class="qoder-env-summary">{_e(summary)}</p>']
     if views:
         head = "".join(
             f'<th scope="col">{label}</th>'
             for label in ("Name", "ID", "Status", "Networking", "Packages", "Created")
         )
-        body = "".join(_row_html(view) for view in views)
+        rows = [_row_html(view) for view in views]
+        if gap.left_out:
+            gap_row = f'<tr class="qoder-env-gap"><td colspan="6">{_e(gap.text())}</td></tr>'
+            rows.insert(gap.after, gap_row)
+        body = "".join(rows)
         parts.append(
             '<div class="qoder-env-scroll"><table class="qoder-env-table qoder-env-list">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
@@ -493,16 +550,24 @@ def _page_html(views: Sequence[_View], summary: str) -> str:
 
 
 def _row_html(view: _View) -> str:
-    name = _e(clip(view.name, 80)) if view.name else _muted("(unnamed)")
+    name = _clipped_html(_name(view), 60) if view.name else _muted("(unnamed)")
     cells = (
         name,
         f'<code class="qoder-env-id">{_e(view.id)}</code>',
         _badges(view),
         _e(_network_summary(view)),
-        _e(_packages_summary(view)),
+        _clipped_html(_packages_summary(view, _SHORT * 2), 60),
         _created_html(view),
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _clipped_html(text: str, limit: int) -> str:
+    """``text`` clipped to ``limit`` characters, the whole of it on hover when clipped."""
+    shown = clip(text, limit)
+    if shown == text:
+        return _e(text)
+    return f'<span title="{_e(text)}">{_e(shown)}</span>'
 
 
 def _created_html(view: _View) -> str:
@@ -546,11 +611,11 @@ def _card_markdown(view: _View) -> str:
     return f"**{_md(_name(view))}** ({_md(_status_text(view))})\n\n| | |\n|---|---|\n{table}\n"
 
 
-def _page_markdown(views: Sequence[_View], summary: str) -> str:
+def _page_markdown(views: Sequence[_View], summary: str, gap: _Gap) -> str:
     if not views:
         return _md(summary) + "\n"
     head = "| Name | ID | Status | Networking | Packages | Created |\n|---|---|---|---|---|---|"
-    rows = "\n".join(
+    lines = [
         "| "
         + " | ".join(
             (
@@ -564,7 +629,10 @@ def _page_markdown(views: Sequence[_View], summary: str) -> str:
         )
         + " |"
         for v in views
-    )
+    ]
+    if gap.left_out:
+        lines.insert(gap.after, f"| {_md(gap.text())} | | | | | |")
+    rows = "\n".join(lines)
     return f"{_md(summary)}\n\n{head}\n{rows}\n"
 
 
@@ -610,6 +678,21 @@ def _guard(make: Callable[..., Any], default: Any, *args: Any) -> Any:
 # --- what the commands that do not return an environment show ------------------------------------
 
 
+def code_blocks_html(sections: Iterable[tuple[str, str, str]], kind: str) -> str:
+    """Titled code blocks, (title, language, code) each: ``<pre><code>`` in the code font of the
+    theme (``.qoder-env-code`` in card.css), so they read as code in an exported page too."""
+    blocks = "".join(
+        f'<p class="qoder-env-code-title">{_e(title)}</p>'
+        f'<pre class="qoder-env-code"><code{_language(lang)}>{_e(body)}</code></pre>'
+        for title, lang, body in sections
+    )
+    return f'<div class="qoder-env {kind}">{blocks}</div>'
+
+
+def _language(lang: str) -> str:
+    return f' class="language-{_e(lang)}"' if lang else ""
+
+
 @dataclass(frozen=True)
 class RequestPreview:
     """What ``--dry-run`` shows: the exact request, as JSON, as curl and as a magic line."""
@@ -643,14 +726,10 @@ class RequestPreview:
         markdown = "\n\n".join(
             f"**{_md(title)}**\n\n```{lang}\n{body}\n```" for title, lang, body in sections
         )
-        page = "".join(
-            f"<p><strong>{_e(title)}</strong></p><pre>{_e(body)}</pre>"
-            for title, _, body in sections
-        )
         bundle = {
             "text/plain": text,
             "text/markdown": markdown,
-            "text/html": f'<div class="qoder-preview">{page}</div>',
+            "text/html": _style() + code_blocks_html(sections, "qoder-preview"),
             "application/json": {"method": self.method, "url": self.url, "body": self.body},
         }
         return for_display(bundle, include, "application/vnd.qoder.request+json")

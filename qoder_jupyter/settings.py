@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from traitlets import Float, Int, TraitError, Unicode, validate
+from traitlets import Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from .credentials import (
@@ -24,7 +25,17 @@ from .credentials import (
 )
 from .errors import MissingTokenError
 
-__all__ = ["QoderEnv", "Setting"]
+__all__ = ["QoderEnv", "Setting", "list_rows"]
+
+#: How many environments a list shows when it has more (see ``QoderEnv.list_rows``). Kept here,
+#: not only on the settings object, because a list renders itself (``_repr_mimebundle_``) with no
+#: session at hand; the last value set on a ``QoderEnv`` wins.
+_LIST_ROWS = 20
+
+
+def list_rows() -> int:
+    """How many environments a displayed list shows (0: all of them)."""
+    return _LIST_ROWS
 
 
 class QoderEnv(Configurable):
@@ -64,6 +75,22 @@ class QoderEnv(Configurable):
         "envs", help="The variable that receives a list of environments when -o is not given."
     ).tag(config=True)
 
+    list_rows = Int(
+        20,
+        help="How many environments a displayed list shows when it has more: the first half and "
+        "the last half, with a line saying how many are left out between them (the variable "
+        "still holds every one). 0 shows them all, which can put megabytes into the notebook.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._share_list_rows({"new": self.list_rows})
+
+    @observe("list_rows")
+    def _share_list_rows(self, change: Mapping[str, Any]) -> None:
+        global _LIST_ROWS
+        _LIST_ROWS = change["new"]
+
     @validate("timeout", "connect_timeout", "attempt_timeout")
     def _positive_seconds(self, proposal: dict[str, float]) -> float:
         if proposal["value"] <= 0:
@@ -74,6 +101,12 @@ class QoderEnv(Configurable):
     def _non_negative_retries(self, proposal: dict[str, int]) -> int:
         if proposal["value"] < 0:
             raise TraitError("max_retries must be 0 or more.")
+        return proposal["value"]
+
+    @validate("list_rows")
+    def _non_negative_rows(self, proposal: dict[str, int]) -> int:
+        if proposal["value"] < 0:
+            raise TraitError("list_rows must be 0 (show every environment) or more.")
         return proposal["value"]
 
     @validate("max_response_bytes")
@@ -125,6 +158,7 @@ class QoderEnv(Configurable):
             "max_response_bytes",
             "max_retries",
             "workspace",
+            "list_rows",
         ):
             settings.append(Setting(name, str(getattr(self, name)), self._source(name)))
         for name in ("variable", "list_variable"):

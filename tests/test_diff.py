@@ -569,12 +569,12 @@ STYLESHEET = Path(display_diff.__file__).parent / "static" / "diff.css"
 
 
 def test_the_stylesheet_is_scoped_themed_and_joinable():
-    css = STYLESHEET.read_text(encoding="utf-8")
+    css = _markup.uncommented(STYLESHEET.read_text(encoding="utf-8"))
     assert all(line.rstrip()[-1:] in ",;{}" for line in css.splitlines() if line.strip())
     selectors = re.findall(r"(?:^|})\s*([^{}@]+)\{", css)
     assert all(part.strip().startswith(".qoder-env ") for s in selectors for part in s.split(","))
-    assert "var(--jp-error-color1,#cf222e)" in css
-    assert "var(--jp-success-color1,#1a7f37)" in css
+    assert "var(--jp-error-color1,var(--vscode-errorForeground,#cf222e))" in css
+    assert "var(--jp-success-color1,var(--vscode-charts-green,#1a7f37))" in css
     # Tints, not painted backgrounds, so the lines read in dark themes too.
     assert "color-mix(in srgb,var(--qoder-env-tone) 14%,transparent)" in css
     assert not re.search(r"background:\s*#", css)

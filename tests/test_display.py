@@ -182,7 +182,7 @@ STYLESHEET = Path(display.__file__).parent / "static" / "card.css"
 
 
 def test_the_style_is_the_shipped_stylesheet_read_once():
-    css = STYLESHEET.read_text(encoding="utf-8").strip()
+    css = _markup.uncommented(STYLESHEET.read_text(encoding="utf-8")).strip()
     assert ".qoder-env .qoder-env-card {" in css
     # Joining the lines is safe only while each ends a selector or a declaration.
     assert all(line.rstrip()[-1:] in ",;{}" for line in css.splitlines() if line.strip())
@@ -328,7 +328,7 @@ def test_the_page_bundle_for_none_one_and_many():
     assert "1 environment." in page_bundle(envs[:1])["text/plain"]
 
     many = [Environment({**NEWEST, "id": f"env_{i:032x}"}) for i in range(1000)]
-    big = page_bundle(many)
+    big = page_bundle(many, rows=0)  # 0: every row
     check_bundle(big)
     assert big["text/html"].count("<style>") == 1
     assert big["text/html"].count("<tr>") == 1001
@@ -448,3 +448,21 @@ def test_a_self_hosted_card_says_so_instead_of_networking_and_packages():
     listed = page_bundle([Environment(RUNNER), Environment(SEED)])
     assert "<td>self-hosted runner</td>" in listed["text/html"]
     assert "self-hosted runner" in listed["text/plain"]
+
+
+def test_the_dry_run_preview_is_code_blocks_in_the_code_font():
+    from qoder_jupyter.display import RequestPreview
+
+    preview = RequestPreview("POST", "http://127.0.0.1:1/environments", {"name": "a<b"}, "%x")
+    bundle = preview._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert html.count('<pre class="qoder-env-code"><code') == 3
+    assert '<code class="language-json">{\n  &quot;name&quot;: &quot;a&lt;b&quot;\n}</code>' in html
+    mono = "var(--jp-code-font-family,var(--vscode-editor-font-family,"
+    style = html[: html.index("</style>")]
+    rule = style[style.index("pre.qoder-env-code {") :]
+    assert f"font-family: {mono}" in rule[: rule.index("}")]
+    assert "monospace" in rule[: rule.index("}")]
+    assert bundle["text/markdown"].count("```") == 6
+    assert "```json\n" in bundle["text/markdown"]
+    assert "```bash\n" in bundle["text/markdown"]

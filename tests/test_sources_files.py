@@ -1033,7 +1033,10 @@ def test_html_is_escaped_scoped_and_styled() -> None:
             for selector in selectors.split(","):
                 assert selector.strip().startswith(".qoder-env"), selector
     report_css = styles[1]
-    assert re.search(r"var\(--jp-[a-z0-9-]+,#[0-9a-f]{3,6}\)", report_css)  # with fallbacks
+    # JupyterLab's variable, then VS Code's, then a colour: every frontend gets a theme.
+    assert re.search(
+        r"var\(--jp-[a-z0-9-]+,var\(--vscode-[a-zA-Z0-9-]+,#[0-9a-f]{3,6}\)\)", report_css
+    )
 
 
 def test_markdown_keeps_its_tables_whole() -> None:
