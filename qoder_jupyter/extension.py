@@ -14,6 +14,7 @@ from .magics import ProgressBar, TextProgress, register, unregister
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .environment import Environment
     from .spec import EnvironmentSpec
 
 __all__ = ["load", "unload"]
@@ -27,10 +28,13 @@ def unload(shell: InteractiveShell) -> None:
     unregister(shell)
 
 
-def _open_form(spec: EnvironmentSpec, variable: str | None) -> Any:
-    from .forms import form
+def _open_form(
+    spec: EnvironmentSpec, variable: str | None, editing: Environment | None = None
+) -> Any:
+    """The form on ``spec``; ``editing``: the live environment it updates (None: it creates)."""
+    from .forms import open_form
 
-    return form(spec, variable=variable)
+    return open_form(spec, variable, editing)
 
 
 def _progress_for(shell: InteractiveShell) -> Any:

@@ -17,23 +17,32 @@ import asyncio
 import html
 import json
 import os
+import shlex
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from traitlets import link
 
+from ._apply import _update as _update_flow
 from ._core import new_idempotency_key
+from ._frontend import prepare_widgets
+from ._main_loop import Pending, running_loop, start
+from ._markup import escape, plural
+from ._markup import style as _style
+from .display_diff import diff_bundle
 from .environment import Environment
 from .errors import APIConnectionError, APIError, QoderError, ValidationError
 from .session import Session, current
 from .spec import SANDBOX_TRAITS, EnvironmentSpec, curl_command
+from .update import EnvironmentUpdate
 
 if TYPE_CHECKING:  # the sources load (packaging, tomllib, PyYAML) only when an import runs
     from .sources import PackageImport
 
-__all__ = ["EnvironmentForm", "form"]
+__all__ = ["EnvironmentForm", "form", "open_form"]
 
 #: Dropdown choices by trait; "" stands for "not given" (the service then uses its default).
 _CHOICES: dict[str, list[tuple[str, str]]] = {
@@ -56,6 +65,28 @@ _LINKED = (
 )  # fmt: skip
 _DEFAULTS = {trait: EnvironmentSpec.class_traits()[trait].default() for trait in SANDBOX_TRAITS}
 _TICK_SECONDS = 0.1
+#: The one line of help under a field (the service's rules as environments.md states them).
+_FIELD_HELP = {
+    "allowed_hosts": "Bare host names such as <code>pypi.org</code> or "
+    "<code>*.example.com</code>: no scheme, no path.",
+    "allow_package_managers": "Lets apt, pip and npm download from their own registries "
+    "without listing those hosts.",
+}
+#: What each networking choice lets through, shown under the dropdown as it changes.
+_NETWORKING_HELP = {
+    "": "Not set: the service applies <b>limited</b>, its restricted default; it also lets "
+    "through the allowed hosts below.",
+    "unrestricted": "Any host on the internet. Allowed hosts do not apply (the service refuses "
+    "them).",
+    "limited": "The service's restricted default; it also lets through the allowed hosts below.",
+    "allowlist": "Only the allowed hosts below (give at least one), plus the registries or MCP "
+    "servers if ticked.",
+}
+_NETWORKING_HELP["allowed_hosts"] = _NETWORKING_HELP["allowlist"]  # another spelling of it
+#: Under each tag box: its frontend adds an entry on Tab or leaving the box, not on Enter (the
+#: TagsInput of ipywidgets 8 listens to the input's change and blur events only).
+_TAGS_HELP = "Press Tab or click outside the box to add each entry."
+_TAG_BOXES = ("allowed_hosts", "apt", "pip", "npm", *_MORE_PACKAGES)
 _CAPTION = "9em"  # the width of every row's label
 #: Help text: muted like the card's, and at the line height of prose (a widget's is a row's).
 _HELP = (
@@ -83,14 +114,25 @@ class EnvironmentForm:
         variable: str = "env",
         session: Session | None = None,
         namespace: dict[str, Any] | None = None,
+        editing: Environment | None = None,
     ) -> None:
         self.spec = spec if spec is not None else EnvironmentSpec()
         self.session = session if session is not None else Session()
         self._namespace = namespace if namespace is not None else {}
+        #: The live environment Submit updates; None: Submit creates a new one.
+        self.editing = editing
+        self._changes = True  # whether Submit has something to send (an edit may have nothing)
         self._key: str | None = None  # kept for a resubmit of the same spec after an unclear end
         self._key_spec: EnvironmentSpec | None = None
-        self.pending: asyncio.Task[None] | None = None
+        #: The request in flight (or the last one): ``await form.pending`` in a cell, or
+        #: ``done()``, ``result(timeout)``, ``cancel()`` from any thread.
+        self.pending: Pending[None] | None = None
+        # The loop cells run on, where Submit's request runs: a click may be handled on a kernel
+        # subshell's thread, whose loop no cell can await (see _main_loop). None outside a loop.
+        self._home = running_loop()
+        self._submitting = threading.Lock()  # clicks on two threads: one check-and-set at a time
         self._build(variable)
+        self._show_mode()
         self.spec.observe(self._refresh)
         self._refresh()
 
@@ -146,8 +188,20 @@ class EnvironmentForm:
         self.preview = w.Tab(children=[w.HTML(), w.HTML(), w.HTML()])
         for index, title in enumerate(("JSON body", "%qoder_env", "curl")):
             self.preview.set_title(index, title)
+        # Collapsible, so a created environment's card shows where the eye is (_show_result).
+        self.preview_box = w.Accordion(children=[self.preview], selected_index=0)
+        self.preview_box.set_title(0, "Request preview")
         self.code = w.Textarea(layout=w.Layout(display="none", width="100%"), rows=3)
         self.result = w.Output()
+        self.networking_help = w.HTML()
+        # <style> inside an HTML widget applies in JupyterLab, Notebook 7 and VS Code (their HTML
+        # widget sets innerHTML unsanitized); a hidden widget keeps it out of the layout.
+        self.stylesheet = w.HTML(_style("form.css"), layout=w.Layout(display="none"))
+        self.frontend_note = w.HTML()
+        note = prepare_widgets()
+        if note:
+            self.frontend_note.value = f'<div style="{_HELP}">⚠ {escape(note)}</div>'
+        self._said: tuple[str, str, EnvironmentSpec] | None = None  # the last status, and for what
         self.problems: dict[str, widgets.HTML] = {}
         self._rows: dict[str, widgets.HBox] = {}
         self._typing_metadata = False
@@ -242,35 +296,50 @@ class EnvironmentForm:
 
     def _layout(self) -> widgets.VBox:
         w = widgets
-        rows = [
-            self._row("Name", self.name, "name"),
-            self._row("Description", self.description, "description"),
-            self._row("Scope", self.scope, "scope"),
-            self._row("Config type", w.VBox([self.config_type, self.config_note]), "config_type"),
-            self._row("Networking", self.networking, "networking"),
-            self._row("Allowed hosts", self.allowed_hosts, "allowed_hosts"),
-            self._row("", self.allow_package_managers, "allow_package_managers"),
-            self._row("", self.allow_mcp_servers, "allow_mcp_servers"),
-            self._row("apt packages", self.apt, "apt"),
-            self._row("pip packages", self.pip, "pip"),
-            self._row("npm packages", self.npm, "npm"),
+        row = self._row
+        basics = [
+            row("Name", self.name, "name"),
+            row("Description", self.description, "description"),
+            row("Scope", self.scope, "scope"),
+            row("Config type", w.VBox([self.config_type, self.config_note]), "config_type"),
+        ]
+        network = [
+            row("Networking", w.VBox([self.networking, self.networking_help]), "networking"),
+            row("Allowed hosts", self.allowed_hosts, "allowed_hosts"),
+            row("", self.allow_package_managers, "allow_package_managers"),
+            row("", self.allow_mcp_servers, "allow_mcp_servers"),
+        ]
+        packages = [
+            row("apt packages", self.apt, "apt"),
+            row("pip packages", self.pip, "pip"),
+            row("npm packages", self.npm, "npm"),
             self._imports_section(),
             self._more_packages_section(),
-            self._row("Setup script", self.setup_script, "setup_script"),
-            self._row("Metadata", w.VBox([self.metadata_rows, self.add_metadata]), "metadata"),
-            self._row("Store result in", self.variable, "variable"),
         ]
+        setup = row("Setup script", self.setup_script, "setup_script")
+        metadata = w.VBox([self.metadata_rows, self.add_metadata])
         buttons = w.HBox([self.submit_button, self.cancel_button, self.code_button])
+        buttons.add_class("qoder-form-buttons")
+        result = [
+            row("Store result in", self.variable, "variable"),
+            self.summary,
+            self.warnings,
+            buttons,
+            self.status,
+            self.result,  # first under the status: where the eye is after a click
+            self.code,
+            self.preview_box,
+        ]
         box = w.VBox(
             [
-                *rows,
-                self.summary,
-                self.warnings,
-                buttons,
-                self.status,
-                self.code,
-                self.preview,
-                self.result,
+                self.stylesheet,
+                self.frontend_note,
+                _section("basics", "Basics", basics),
+                _section("network", "Network", network),
+                _section("packages", "Packages", packages),
+                _section("setup", "Setup", [setup]),
+                _section("metadata", "Metadata", [row("Metadata", metadata, "metadata")]),
+                _section("result", "Result", result),
             ]
         )
         box.add_class("qoder-form")
@@ -322,11 +391,23 @@ class EnvironmentForm:
             self.more_packages.selected_index = 0  # never hide a value the spec holds
 
     def _row(self, label: str, field: widgets.Widget, trait: str) -> widgets.HBox:
+        dashed = trait.replace("_", "-")
         problem = widgets.HTML()
-        problem.add_class(f"qoder-form-problem-{trait.replace('_', '-')}")
+        problem.add_class(f"qoder-form-problem-{dashed}")
         self.problems[trait] = problem
-        row = _labelled(label, widgets.VBox([field, problem]))
-        row.add_class(f"qoder-form-row-{trait.replace('_', '-')}")
+        column = [field, problem]
+        tips = [_FIELD_HELP[trait]] if trait in _FIELD_HELP else []
+        if trait in _TAG_BOXES:
+            tips.append(_TAGS_HELP)
+        if tips:
+            tip = widgets.HTML(f'<div style="{_HELP}">{" ".join(tips)}</div>')
+            tip.add_class(f"qoder-form-help-{dashed}")
+            tip.add_class("qoder-form-help")
+            if trait in _TAG_BOXES:
+                tip.add_class("qoder-form-help-tags")
+            column.insert(1, tip)
+        row = _labelled(label, widgets.VBox(column, layout=widgets.Layout(min_width="0")))
+        row.add_class(f"qoder-form-row-{dashed}")
         self._rows[trait] = row
         return row
 
@@ -401,11 +482,36 @@ class EnvironmentForm:
         pairs = [
             (row.children[0].value, row.children[1].value) for row in self.metadata_rows.children
         ]
+        metadata = {key: value for key, value in pairs if key or value}
+        if metadata == self.spec.metadata:  # no change the spec would announce: a duplicate key
+            self._refresh()
+            return
         self._typing_metadata = True
         try:
-            self.spec.metadata = {key: value for key, value in pairs if key or value}
+            self.spec.metadata = metadata
         finally:
             self._typing_metadata = False
+
+    def _duplicate_keys(self) -> list[str]:
+        """One message per key typed in more than one row (the spec keeps only the last, so
+        Submit waits until the user picks); the rows are marked, and both are kept."""
+        rows: dict[str, list[int]] = {}
+        for number, row in enumerate(self.metadata_rows.children, start=1):
+            key = row.children[0].value
+            if key:
+                rows.setdefault(key, []).append(number)
+        messages = []
+        for row in self.metadata_rows.children:
+            repeated = len(rows.get(row.children[0].value, ())) > 1
+            (row.add_class if repeated else row.remove_class)("qoder-form-metadata-duplicate")
+        for key, numbers in rows.items():
+            if len(numbers) > 1:
+                where = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+                messages.append(
+                    f"The key {key!r} is in rows {where}: a key can be given once. Rename or "
+                    "remove all but one of them."
+                )
+        return messages
 
     def _metadata_changed(self, change: Mapping[str, Any]) -> None:
         if not self._typing_metadata:  # set on the spec from elsewhere: show it
@@ -422,6 +528,7 @@ class EnvironmentForm:
         problems = self.spec.field_problems(self.spec.problems())  # checked once per refresh
         variable_ok = self.variable.value.isidentifier()
         problems["variable"] = [] if variable_ok else ["Give a valid Python variable name."]
+        problems["metadata"] = [*problems.get("metadata", []), *self._duplicate_keys()]
         for trait, label in self.problems.items():
             label.value = "".join(f"<div>⚠ {html.escape(m)}</div>" for m in problems.get(trait, []))
         count = sum(len(messages) for messages in problems.values())
@@ -434,8 +541,15 @@ class EnvironmentForm:
         )
         self._show_what_applies()
         self._show_preview(valid=not count)
+        self.networking_help.value = (
+            f'<div style="{_HELP}">{_NETWORKING_HELP.get(self.networking.value, "")}</div>'
+        )
+        self._show_status()
 
     def _show_preview(self, *, valid: bool) -> None:
+        if self.editing is not None:
+            self._show_update_preview(self.editing, valid=valid)
+            return
         body_view, magic_view, curl_view = self.preview.children
         magic = self.spec.to_magic()
         magic_view.value = _pre(magic)
@@ -448,6 +562,52 @@ class EnvironmentForm:
         else:
             note = "<em>Fix the problems above to see the exact request.</em>"
             body_view.value = curl_view.value = note
+
+    def _show_update_preview(self, live: Environment, *, valid: bool) -> None:
+        """Edit mode: what Submit would change on ``live`` (its diff), and the update it sends:
+        its body, the ``%%qoder_env update`` cell that sends it, and the curl command."""
+        diff_view, body_view, magic_view, curl_view = self.preview.children
+        diff = live.diff(self.spec, after_label="this form")
+        self._changes = bool(diff)
+        what = f"<b>{html.escape(live.name)}</b> (<code>{html.escape(live.id)}</code>)"
+        if not diff:
+            diff_view.value = (
+                f"<em>No changes: the form matches {what}. Edit a field to see here what "
+                "Update would change.</em>"
+            )
+            note = "<em>No changes, so nothing to send.</em>"
+            body_view.value = magic_view.value = curl_view.value = note
+            self.code.value = ""
+        else:
+            diff_view.value = str(diff_bundle(diff)["text/html"])
+            if valid:
+                self._show_update_body(live, diff.traits, (body_view, magic_view, curl_view))
+            else:
+                note = "<em>Fix the problems above to see the exact request.</em>"
+                body_view.value = magic_view.value = curl_view.value = note
+        if valid:  # the summary of _refresh speaks of a create: say what an update does
+            changes = plural(len(diff.traits), "field")
+            self.summary.value = (
+                f"Ready to update {what}: {changes} to change (see Changes below)."
+                if diff
+                else f"No changes to send: the form matches {what}."
+            )
+        self._enable_submit()
+
+    def _show_update_body(
+        self, live: Environment, traits: frozenset[str], views: tuple[widgets.HTML, ...]
+    ) -> None:
+        body_view, magic_view, curl_view = views
+        body = EnvironmentUpdate.to_reach(live.to_spec(), self.spec, traits).to_body()
+        text = json.dumps(body, indent=2, ensure_ascii=False)
+        body_view.value = _pre(text)
+        out = shlex.quote(self.variable.value)
+        magic = f"%%qoder_env update {shlex.quote(live.id)} --out {out}\n{text}"
+        magic_view.value = _pre(magic)
+        self.code.value = magic
+        self.code.rows = min(12, magic.count("\n") + 1)
+        url = f"{self.session.base_url}/environments/{live.id}"
+        curl_view.value = _pre(curl_command("POST", url, body))
 
     def _toggle_code(self, _button: widgets.Button) -> None:
         hidden = self.code.layout.display == "none"
@@ -545,63 +705,131 @@ class EnvironmentForm:
 
     # --- submitting ------------------------------------------------------------------------------
 
-    def _on_submit(self, _button: widgets.Button | None = None) -> None:
-        if self._busy:
-            return  # a second click while the first is in flight does nothing
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError as error:
-            self._say("error", f"Cannot submit: {error}")
+    def _show_mode(self) -> None:
+        """Edit mode: Submit updates, and the preview's first tab is what it would change."""
+        if self.editing is None:
             return
-        # A copy: the user may go on typing while the request is in flight. The client checks it
-        # (once) and builds the body from it.
-        spec = self.spec.copy()
+        self.submit_button.description = "Update environment"
+        self.submit_button.icon = "save"
+        self.diff_view = widgets.HTML()
+        self.diff_view.add_class("qoder-form-diff-view")
+        self.preview.children = [self.diff_view, *self.preview.children]
+        for index, title in enumerate(("Changes", "JSON body", "%qoder_env", "curl")):
+            self.preview.set_title(index, title)
+        self.preview.selected_index = 0
+
+    def _on_submit(self, _button: widgets.Button | None = None) -> None:
+        # A click may be handled on a kernel subshell's thread while a cell runs on the main one:
+        # the check and the setting of _busy happen under a lock, the request on the home loop.
+        with self._submitting:
+            if self._busy:
+                return  # a second click while the first is in flight does nothing
+            if not self._changes:
+                self._say("warn", "Nothing to update: the form matches the live environment.")
+                return
+            # A copy: the user may go on typing while the request is in flight. The client
+            # checks it (once) and builds the body from it.
+            spec = self.spec.copy()
+            make = self._request(spec, self.variable.value)
+            self._set_busy(True)
+            try:
+                self.pending = start(make, self._home)
+            except RuntimeError as error:
+                self._set_busy(False)
+                self._say("error", f"Cannot submit: {error}.")
+
+    def _request(
+        self, spec: EnvironmentSpec, variable: str
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """What Submit runs: the update of the environment being edited, or a create."""
+        live = self.editing
+        if live is not None:
+            return lambda: self._submit(
+                spec, variable, f"Updating {live.name!r}", self._send_update(live, spec)
+            )
         retry = self._key is not None and spec == self._key_spec  # the same request, again
         key = self._key if retry and self._key else new_idempotency_key()
         self._key, self._key_spec = key, spec
-        self.pending = loop.create_task(self._submit(spec, key, self.variable.value))
-        self._set_busy(True)
 
-    async def _submit(self, spec: EnvironmentSpec, key: str, variable: str) -> None:
+        async def create() -> Environment:
+            return await self.session.async_environments().create(spec, idempotency_key=key)
+
+        return lambda: self._submit(spec, variable, f"Creating {spec.name!r}", create())
+
+    async def _send_update(self, live: Environment, spec: EnvironmentSpec) -> Environment:
+        """Update ``live`` to ``spec``, sending only what differs, as an apply does (one rule):
+        an update sets state, so one whose answer was lost is settled by reading it back."""
+        environments = self.session.async_environments()
+        flow = _update_flow(live, spec, live.diff(spec), environments._client.retry_policy)
+        return await environments._run(flow, live.workspace)
+
+    async def _submit(
+        self,
+        spec: EnvironmentSpec,
+        variable: str,
+        doing: str,
+        request: Coroutine[Any, Any, Environment],
+    ) -> None:
         started = time.monotonic()
-        ticker = asyncio.get_running_loop().create_task(self._tick(started, spec.name))
+        ticker = asyncio.get_running_loop().create_task(self._tick(started, doing, spec))
         try:
-            environments = self.session.async_environments()
-            environment = await environments.create(spec, idempotency_key=key)
+            environment = await request
         except asyncio.CancelledError:
-            self._say("warn", _cancelled_message(spec.name, time.monotonic() - started))
+            seconds = time.monotonic() - started
+            self._say("warn", self._cancelled_message(spec.name, seconds), spec=spec)
         except QoderError as error:
-            self._say("error", f"Not created. {error}")
+            self._say("error", f"Not {self._done}. {error}", spec=spec)
             if not _resubmit_is_a_retry(error):
                 self._key = None
         except Exception as error:  # never let a task die silently: say it in the form
-            self._say("error", f"Unexpected error: {type(error).__name__}: {error}")
+            self._say("error", f"Unexpected error: {type(error).__name__}: {error}", spec=spec)
         else:
-            self._succeed(environment, variable, time.monotonic() - started)
+            self._succeed(environment, variable, time.monotonic() - started, spec)
         finally:
             ticker.cancel()
             self._set_busy(False)
 
-    def _succeed(self, environment: Environment, variable: str, seconds: float) -> None:
+    def _succeed(
+        self, environment: Environment, variable: str, seconds: float, spec: EnvironmentSpec
+    ) -> None:
         self._key = self._key_spec = None  # the next submit is a new request
         self._namespace[variable] = environment
+        if self.editing is not None:
+            self.editing = environment  # what the form now edits: the diff starts again from it
+            self._refresh()
         self._say(
             "ok",
-            f"Created {environment.name!r} ({environment.id}) in {seconds:.1f} s; "
-            f"stored in <code>{html.escape(variable)}</code>.",
+            f"{self._done.capitalize()} {environment.name!r} ({environment.id}) in "
+            f"{seconds:.1f} s; stored in <code>{html.escape(variable)}</code>.",
             escape=False,
+            spec=spec,
         )
-        self.result.outputs = ()
-        self.result.append_display_data(environment)
+        self._show_result(environment)
 
-    async def _tick(self, started: float, name: str) -> None:
+    @property
+    def _done(self) -> str:
+        """What Submit does, done: "created", or "updated" in edit mode."""
+        return "created" if self.editing is None else "updated"
+
+    def _cancelled_message(self, name: str, seconds: float) -> str:
+        if self.editing is None:
+            return _cancelled_message(name, seconds)
+        return (
+            f"Cancelled after {seconds:.1f} s. If the request had reached the service, "
+            f"{self.editing.name!r} may have been updated: submitting again is safe (an update "
+            "sets values, so sending it twice gives the same result)."
+        )
+
+    async def _tick(self, started: float, doing: str, spec: EnvironmentSpec) -> None:
         while True:
             elapsed = time.monotonic() - started
-            self._say("busy", f"Creating {name!r}… {elapsed:.1f} s")
+            self._say("busy", f"{doing}… {elapsed:.1f} s", spec=spec)
             await asyncio.sleep(_TICK_SECONDS)
 
     def cancel(self) -> None:
-        if self.pending is not None and not self.pending.done():
+        """Stop the request in flight (from a cell or any thread); the status says what became
+        of it once the request has stopped (``await form.pending`` to wait for that)."""
+        if self.pending is not None:
             self.pending.cancel()
 
     def _set_busy(self, busy: bool) -> None:
@@ -610,17 +838,71 @@ class EnvironmentForm:
         self._enable_submit()
 
     def _enable_submit(self) -> None:
-        """Create works when the last refresh found no problem and nothing is in flight."""
-        self.submit_button.disabled = self._busy or not self._ready
+        """Submit works when the last refresh found no problem, there is something to send (an
+        edit that changes nothing has not), and nothing is in flight."""
+        self.submit_button.disabled = self._busy or not self._ready or not self._changes
 
-    def _say(self, kind: str, message: str, *, escape: bool = True) -> None:
+    def _say(
+        self,
+        kind: str,
+        message: str,
+        *,
+        escape: bool = True,
+        spec: EnvironmentSpec | None = None,
+    ) -> None:
+        """Show a status ("ok", "error", "warn", "busy") about ``spec`` (default: the form's
+        spec as it is now); once the spec no longer equals it, the status shows as stale."""
         text = html.escape(message) if escape else message
-        self.status.value = f'<div class="qoder-form-status-{kind}">{text}</div>'
+        self._said = (kind, text, (spec if spec is not None else self.spec).copy())
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The last status, muted under "Earlier, for …:" when the spec has changed since: it
+        describes a request the form would no longer send (a 409 for a name since changed)."""
+        if self._said is None:
+            self.status.value = ""
+            return
+        kind, text, about = self._said
+        if kind == "busy" or about == self.spec:
+            self.status.value = f'<div class="qoder-form-status-{kind}">{text}</div>'
+            return
+        earlier = (
+            f"Earlier, for {escape(repr(about.name))}:"
+            if about.name != self.spec.name
+            else "Earlier, before your latest changes:"
+        )
+        self.status.value = (
+            f'<div class="qoder-form-status-{kind} qoder-form-status-stale">'
+            f"<b>{earlier}</b> {text}</div>"
+        )
+
+    def _show_result(self, obj: object) -> None:
+        """Show ``obj`` (a created environment's card) right under the status, where the eye
+        is after a click, and fold the preview away (one click on its title opens it again)."""
+        self.result.outputs = ()
+        self.result.append_display_data(obj)
+        self.preview_box.selected_index = None
 
     # --- display: the form is its widget ---------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The widget, plus what a frontend without its model shows. JupyterLab, Notebook 7 and
+        VS Code always pick the widget view (rank 0), and without the model say "Error
+        displaying widget: model not found", so the extra types cost them nothing. nbconvert
+        skips the widget view when the notebook saved no widget state
+        (``WidgetsDataTypeFilter``) and takes text/html; GitHub's viewer shows text/html
+        without its styles; a terminal shows text/plain. Each says what this was and gives
+        the magic that recreates it."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        name = self.spec.name or "a new environment"
+        title = f"qoder_jupyter form for {name!r}: it needs a running kernel to show."
+        magic = self.spec.to_magic()
+        bundle["text/plain"] = f"{title}\nThe same environment as code:\n{magic}"
+        bundle["text/html"] = (
+            f'<div class="qoder-form-saved"><p>{escape(title)} The same environment as code:'
+            f"</p><pre>{escape(magic)}</pre>{self.frontend_note.value}</div>"
+        )
+        return bundle
 
     def __repr__(self) -> str:
         return f"EnvironmentForm(spec={self.spec!r})"
@@ -630,9 +912,24 @@ class EnvironmentForm:
 
 
 def _labelled(label: str, field: widgets.Widget) -> widgets.HBox:
-    """A row of the form: its label in the column every label has, then the field."""
+    """A row of the form: its label in the column every label has, then the field (which
+    drops under the label when the notebook is too narrow for both, see form.css)."""
     caption = widgets.Label(label, layout=widgets.Layout(width=_CAPTION, flex="0 0 auto"))
-    return widgets.HBox([caption, field])
+    caption.add_class("qoder-form-label")
+    field.add_class("qoder-form-field")
+    row = widgets.HBox([caption, field])
+    row.add_class("qoder-form-row")
+    return row
+
+
+def _section(key: str, title: str, rows: list[widgets.Widget]) -> widgets.VBox:
+    """A titled group of rows: ``.qoder-form-section-<key>``, its heading first."""
+    heading = widgets.HTML(f'<div class="qoder-form-heading">{escape(title)}</div>')
+    heading.add_class("qoder-form-section-heading")
+    section = widgets.VBox([heading, *rows])
+    section.add_class("qoder-form-section")
+    section.add_class(f"qoder-form-section-{key}")
+    return section
 
 
 def _narrowing(width: str = "var(--jp-widgets-inline-width,300px)") -> widgets.Layout:
@@ -687,23 +984,54 @@ def _cancelled_message(name: str, seconds: float) -> str:
     )
 
 
+_MODES = ("create", "update")
+
+
 def form(
     spec: EnvironmentSpec | Environment | Mapping[str, Any] | None = None,
     *,
     variable: str | None = None,
+    mode: str = "create",
 ) -> EnvironmentForm:
-    """Open the form, prefilled from a spec, an environment (cloned) or a request body.
+    """Open the form, prefilled from a spec, an environment or a request body.
+
+    ``mode="create"`` (the default) creates a new environment: an environment given is cloned.
+    ``mode="update"`` edits the live environment given: the preview shows what Submit would change
+    on it, and Submit updates it.
 
     Uses the ``%qoder_env`` session (settings, login, clients) when the extension is loaded, else
     the environment variables; the result goes into ``variable`` (default: the ``variable``
     setting) in the notebook's namespace.
     """
-    from IPython import get_ipython
-
+    if mode not in _MODES:
+        raise ValueError(
+            f"Unknown mode {mode!r}: use mode='create' (a new environment; one given is cloned) "
+            "or mode='update' (edit the live environment given)."
+        )
+    editing = None
+    if mode == "update":
+        if not isinstance(spec, Environment):
+            raise TypeError(
+                "mode='update' edits a live environment, so pass an Environment (e.g. "
+                f"`env = %qoder_env get ID`), not {type(spec).__name__}. To create a new one "
+                "from this, use mode='create'."
+            )
+        editing = spec
     if isinstance(spec, Environment):
         spec = spec.to_spec()
     elif isinstance(spec, Mapping):
         spec = EnvironmentSpec.from_body(spec)
+    return open_form(spec, variable, editing)
+
+
+def open_form(
+    spec: EnvironmentSpec | None, variable: str | None, editing: Environment | None = None
+) -> EnvironmentForm:
+    """The form on ``spec`` with the notebook's session and namespace: what ``form()`` and
+    ``%qoder_env ... --form`` open. ``editing``: the live environment Submit updates (None: it
+    creates)."""
+    from IPython import get_ipython
+
     session = current() or Session()
     shell = get_ipython()
     return EnvironmentForm(
@@ -711,4 +1039,5 @@ def form(
         variable=variable or session.settings.variable,
         session=session,
         namespace=shell.user_ns if shell is not None else {},
+        editing=editing,
     )

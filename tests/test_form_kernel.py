@@ -102,3 +102,90 @@ def kernel_busy_seconds(client: BlockingKernelClient, parent_id: str) -> float:
         if message["parent_header"].get("msg_id") == parent_id and message["msg_type"] == "status":
             stamps[message["content"]["execution_state"]] = message["header"]["date"]
     return float((stamps["idle"] - stamps["busy"]).total_seconds())
+
+
+# --- a click delivered on a kernel subshell (JupyterLab 4.6 with ipykernel 7) ---------------------
+
+
+def create_subshell(client: BlockingKernelClient) -> str:
+    """A subshell, as JupyterLab asks for one on the control channel (JEP 91)."""
+    request = client.session.msg("create_subshell_request", {})
+    client.control_channel.send(request)
+    reply = client.control_channel.get_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == request["header"]["msg_id"]
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return str(reply["content"]["subshell_id"])
+
+
+def click_on_subshell(client: BlockingKernelClient, subshell_id: str) -> None:
+    """Click Create from a cell run on ``subshell_id``: its callback runs on that subshell's
+    thread and loop, as a click JupyterLab routes to a subshell does."""
+    content = {"code": CLICK, "silent": False, "store_history": False, "user_expressions": {}}
+    request = client.session.msg("execute_request", {**content, "allow_stdin": False})
+    request["header"]["subshell_id"] = subshell_id
+    client.shell_channel.send(request)
+    while True:
+        reply = client.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+            break
+    assert reply["content"]["status"] == "ok", reply["content"]
+
+
+CLICK = (
+    "import threading\n"
+    "clicked_on_main_thread = threading.current_thread() is threading.main_thread()\n"
+    "form.submit_button.click()"
+)
+
+
+def open_form_with_name(client: BlockingKernelClient, name: str) -> None:
+    run(client, f"%load_ext qoder_jupyter\nform = %qoder_env --form --name {name}\ndisplay(form)")
+
+
+def wait_for_pending(client: BlockingKernelClient) -> None:
+    deadline = time.monotonic() + 20
+    while run(client, "", started="form.pending is not None")["started"] != "True":
+        assert time.monotonic() < deadline, "the click never started a request"
+        time.sleep(0.05)
+
+
+def test_a_click_on_a_subshell_runs_on_the_main_loop_and_a_cell_can_await_it(kernel, slow_emulator):
+    open_form_with_name(kernel, "from-a-subshell")
+    click_on_subshell(kernel, create_subshell(kernel))
+    wait_for_pending(kernel)
+    # Awaited from a cell, on the cell's loop: a task of the subshell's loop would fail here
+    # with "attached to a different loop".
+    result = run(
+        kernel,
+        "import asyncio\n"
+        "on_the_cells_loop = form.pending.loop is asyncio.get_running_loop()\n"
+        "await form.pending",
+        name="env.name",
+        status="'Created' in form.status.value",
+        on_the_cells_loop="on_the_cells_loop",
+        clicked_on_main_thread="clicked_on_main_thread",
+    )
+    assert result == {
+        "name": "'from-a-subshell'",
+        "status": "True",
+        "on_the_cells_loop": "True",
+        "clicked_on_main_thread": "False",
+    }
+    assert [env["name"] for env in slow_emulator.environments()] == ["from-a-subshell"]
+
+
+def test_a_cell_cancels_a_create_a_subshell_started(kernel, slow_emulator):
+    open_form_with_name(kernel, "cancelled-from-a-cell")
+    click_on_subshell(kernel, create_subshell(kernel))
+    wait_for_pending(kernel)
+    result = run(
+        kernel,
+        "form.cancel()\nawait form.pending",
+        status="form.status.value",
+        stored="'env' in globals()",
+        enabled="not form.submit_button.disabled",
+    )
+    assert "ancel" in result["status"], result["status"]
+    assert result["stored"] == "False"
+    assert result["enabled"] == "True"  # the form is usable again, every input kept
+    assert run(kernel, "", name="form.spec.name")["name"] == "'cancelled-from-a-cell'"
