@@ -3,7 +3,7 @@ reading an optional string out of JSON. Standard library only, no other module o
 
 from __future__ import annotations
 
-__all__ = ["clip", "optional_text", "quoted", "safe_repr"]
+__all__ = ["clip", "optional_text", "quoted", "safe_repr", "type_phrase"]
 
 
 def clip(text: str, limit: int) -> str:
@@ -28,3 +28,9 @@ def safe_repr(value: object) -> str:
 def optional_text(value: object) -> str | None:
     """A non-empty string from JSON, else None."""
     return value if isinstance(value, str) and value else None
+
+
+def type_phrase(value: object) -> str:
+    """ "a dict", "an int": the type of ``value`` with its article, for a message."""
+    name = type(value).__name__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"

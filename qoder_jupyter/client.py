@@ -47,6 +47,7 @@ from ._core import (
     create_body,
     create_environment,
     delete_environment,
+    find_by_name,
     list_environments,
     list_params,
     new_idempotency_key,
@@ -225,6 +226,9 @@ class _Base:
         detail = self._redactor.text(failure.detail)
         if failure.kind == "timeout" and time.monotonic() - started >= self.attempt_timeout:
             detail = f"no complete answer within attempt_timeout ({self.attempt_timeout:g} s)"
+        elif isinstance(error, httpx.ReadTimeout | httpx.WriteTimeout):
+            waited = self._settings["timeout"].read
+            detail = f"timed out: no data for timeout ({waited:g} s)" if waited else detail
         return TransportFailure(failure.kind, failure.maybe_sent, detail)
 
 
@@ -302,15 +306,27 @@ def _failure(error: Exception) -> TransportFailure:
     if isinstance(error, _TooLarge):
         return TransportFailure("too_large", True, detail)
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return TransportFailure("connect", maybe_sent=False, detail=detail)
+        where = _url_of(error)
+        said = f"could not connect to {where} ({detail})" if where else detail
+        return TransportFailure("connect", maybe_sent=False, detail=said)
     if isinstance(error, httpx.TimeoutException | TimeoutError):  # TimeoutError: anyio's deadline
-        said = detail if detail.startswith("timed out") else f"timed out ({detail})"
+        said = detail if "timed out" in detail.lower() else f"timed out ({detail})"
         return TransportFailure("timeout", maybe_sent=True, detail=said)
     if isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
         raise ConfigurationError(f"The request could not be sent: {detail}") from None
     if isinstance(error, httpx.DecodingError):
         return TransportFailure("unreadable", True, f"its body could not be decoded ({detail})")
     return TransportFailure("protocol", maybe_sent=True, detail=detail)
+
+
+def _url_of(error: httpx.HTTPError) -> str:
+    """The address a failed request went to (scheme, host, port and path: the token is in a
+    header, never in it), or "" when httpx did not attach the request."""
+    try:
+        url = error.request.url
+    except RuntimeError:
+        return ""
+    return str(url.copy_with(query=None, fragment=None))
 
 
 #: What an attempt can fail with once it is under way: httpx's own errors, the size limit, and
@@ -586,6 +602,11 @@ class Environments:
     def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
         return self._run(retrieve_environment(env_id, self._client.retry_policy), workspace)
 
+    def named(self, name: str, *, workspace: str | None = None) -> Environment | None:
+        """The unarchived environment called ``name`` (the service keeps those names unique), or
+        None; looks through every page, newest first."""
+        return self._run(find_by_name(name, self._client.retry_policy, max_pages=None), workspace)
+
     def update(
         self,
         env_id: str,
@@ -696,6 +717,11 @@ class AsyncEnvironments:
 
     async def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
         flow = retrieve_environment(env_id, self._client.retry_policy)
+        return await self._run(flow, workspace)
+
+    async def named(self, name: str, *, workspace: str | None = None) -> Environment | None:
+        """The unarchived environment called ``name``, or None (see :meth:`Environments.named`)."""
+        flow = find_by_name(name, self._client.retry_policy, max_pages=None)
         return await self._run(flow, workspace)
 
     async def update(

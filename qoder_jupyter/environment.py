@@ -63,6 +63,9 @@ class Environment:
 
     #: The workspace it was read from (its ``qoder-workspace-id``); None: the default one.
     workspace: str | None = None
+    #: True once it was deleted through this object (``env.delete()``, ``%qoder_env delete env``):
+    #: its card and status say so, and its lifecycle helpers refuse.
+    deleted: bool = False
 
     def __init__(self, data: Mapping[str, Any], *, api: EnvironmentsAPI | None = None) -> None:
         _check_shape(data)
@@ -89,7 +92,7 @@ class Environment:
 
     def refresh(self, *, api: EnvironmentsAPI | None = None) -> Environment:
         """Fetch the current state from the service, in place; returns self."""
-        return self._adopt(self._require_api(api).retrieve(self.id))
+        return self._adopt(self._require_api(api, "refreshed").retrieve(self.id))
 
     def update(
         self,
@@ -102,14 +105,30 @@ class Environment:
         """Change what is given, in place: an :class:`~qoder_jupyter.update.EnvironmentUpdate`
         or its fields as keywords (``metadata`` is a patch: ``None`` deletes a key; ``config``
         replaces the whole config); returns self."""
-        return self._adopt(self._require_api(api).update(self.id, changes, **fields))
+        return self._adopt(self._require_api(api, "updated").update(self.id, changes, **fields))
 
     def archive(self, *, api: EnvironmentsAPI | None = None) -> Environment:
         """Archive it (no new sessions; there is no unarchive), in place; returns self."""
-        return self._adopt(self._require_api(api).archive(self.id))
+        return self._adopt(self._require_api(api, "archived").archive(self.id))
 
     def delete(self, *, api: EnvironmentsAPI | None = None) -> DeletedEnvironment:
-        return self._require_api(api).delete(self.id)
+        """Delete it on the service, and mark this object deleted (see :attr:`deleted`)."""
+        answer = self._require_api(api, "deleted again").delete(self.id)
+        self.mark_deleted()
+        return answer
+
+    def mark_deleted(self) -> Environment:
+        """Note that the service no longer has it (``delete`` does this); returns self."""
+        self.deleted = True
+        return self
+
+    def require_live(self, doing: str) -> None:
+        """Raise :class:`~qoder_jupyter.errors.EnvironmentDeletedError` if it was deleted:
+        ``doing`` says what was refused ("updated", "archived"...)."""
+        if self.deleted:
+            from .errors import EnvironmentDeletedError
+
+            raise EnvironmentDeletedError(self.id, self.name, doing)
 
     def to_spec(self) -> EnvironmentSpec:
         """A spec of this environment (name, description, scope, config and metadata), to clone or
@@ -150,7 +169,8 @@ class Environment:
             after_label=after_label or side_label(other, "spec"),
         )
 
-    def _require_api(self, api: EnvironmentsAPI | None) -> EnvironmentsAPI:
+    def _require_api(self, api: EnvironmentsAPI | None, doing: str) -> EnvironmentsAPI:
+        self.require_live(doing)
         chosen = api or self._api
         if chosen is None:
             raise RuntimeError(
@@ -165,7 +185,12 @@ class Environment:
 
     def __getstate__(self) -> dict[str, Any]:
         # A client (and its token) is never pickled; where it came from is kept.
-        return {"_data": self._data, "_api": None, "workspace": self.workspace}
+        return {
+            "_data": self._data,
+            "_api": None,
+            "workspace": self.workspace,
+            "deleted": self.deleted,
+        }
 
     # --- display (rendered by qoder_jupyter.display; never raises, never does I/O) ---------------
 
@@ -225,7 +250,10 @@ class Environment:
 
     @property
     def status(self) -> str:
-        """The service's status when it sends one, else derived: ``archived`` or ``ready``."""
+        """``deleted`` once deleted through this object; else the service's status when it sends
+        one, else derived: ``archived`` or ``ready``."""
+        if self.deleted:
+            return "deleted"
         status = self._data.get("status")
         if isinstance(status, str) and status:
             return status

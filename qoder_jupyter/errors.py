@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -18,8 +19,10 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "EnvironmentDeletedError",
     "InsecureTransportError",
     "MissingTokenError",
+    "NoSuchEnvironmentError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PaginationError",
@@ -94,6 +97,37 @@ class MissingTokenError(ConfigurationError):
 
 class InsecureTransportError(ConfigurationError):
     hint = "Use an https:// base URL; plain http is allowed only to a loopback address."
+
+
+class EnvironmentDeletedError(QoderError):
+    """The environment was deleted through this object, so it cannot be acted on any more."""
+
+    hint = (
+        "Its spec is still here: env.to_spec() gives it, and client.environments.create(...) or "
+        "%qoder_env create --from env makes a new environment from it."
+    )
+
+    def __init__(self, env_id: str, name: str, doing: str) -> None:
+        named = f"{name!r} ({env_id})" if name else env_id
+        super().__init__(f"The environment {named} was deleted: it cannot be {doing}.")
+        self.env_id = env_id
+
+
+class NoSuchEnvironmentError(QoderError):
+    """A magic's ID matched no variable, no environment id and no unarchived environment's name."""
+
+    hint = (
+        "%qoder_env list shows the environments (--all: the archived ones too); give an id "
+        "(env_…), the name of an unarchived environment, or a variable holding an Environment."
+    )
+
+    def __init__(self, given: str) -> None:
+        variable = "no variable of that name in the kernel, and " if given.isidentifier() else ""
+        super().__init__(
+            f"Nothing is called {given!r}: {variable}no environment has that id, nor does an "
+            "unarchived one have that name."
+        )
+        self.given = given
 
 
 # --- talking to the service -------------------------------------------------------------------
@@ -206,7 +240,20 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    hint = "An environment with that name may already exist: choose another name, or fetch it."
+    hint = (
+        "The request conflicts with the environment's current state (said above): change that "
+        "state, then send the request again."
+    )
+    #: The hint of a name that is taken (the service names the ``name`` field).
+    name_taken_hint = (
+        "That name is taken: choose another name, fetch the existing environment by its id (in "
+        "the message above), or use apply, which makes it match the spec instead of creating."
+    )
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        if details.get("hint") is None and self.param == "name":
+            self.hint = self.name_taken_hint
 
 
 class RateLimitError(APIStatusError):
@@ -233,10 +280,16 @@ class OutcomeUnknownError(APIError):
             message,
             method=method,
             url=url,
-            hint=(
-                f"Look for an environment named {name!r} before creating it again, or retry with "
-                f"idempotency_key={idempotency_key!r}, which never creates twice."
-            ),
+            hint=self.retry_hint(name, f"idempotency_key={idempotency_key!r}"),
         )
         self.name = name
         self.idempotency_key = idempotency_key
+
+    @staticmethod
+    def retry_hint(name: str, key_option: str) -> str:
+        """The hint, with the retry's key written as the caller types it (``key_option``:
+        ``idempotency_key='…'`` in Python, ``--idempotency-key …`` in a magic)."""
+        return (
+            f"Look for an environment named {name!r} before creating it again, or retry with "
+            f"{key_option}, which never creates twice."
+        )

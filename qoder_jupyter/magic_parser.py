@@ -37,7 +37,9 @@ COMMANDS = {
     "keeps only the setup script). With %%qoder_env the cell holds the update body as JSON (or "
     "YAML).",
     "archive": "Archive an environment: it can host no new sessions (there is no unarchive).",
-    "delete": "Delete an environment.",
+    "delete": "Delete an environment. Given as a variable (%qoder_env delete env), that "
+    "variable's environment is marked deleted: its card says so and its methods refuse. Given "
+    "as an id or a name, the answer goes into the variable deleted (or -o VAR).",
     "config": "Show every setting, its value and where it came from, and whether a token is set.",
     "login": "Ask for a token with a hidden prompt and keep it in memory for this session only.",
 }
@@ -77,9 +79,13 @@ _EXAMPLES = {
   %qoder_env update env_019e… --add-host files.pythonhosted.org --remove-host example.com
   %qoder_env update env_019e… --packages-from requirements.txt   (adds to the lists)
   %qoder_env update env_019e… --add-apt git --dry-run   (shows the diff, sends nothing)
-  %qoder_env update env_019e… --scope account --allow-mcp-servers""",
+  %qoder_env update env_019e… --scope account --allow-mcp-servers
+  %qoder_env update env --form   (the form on the live environment: a diff, then Update)""",
     "archive": "example:\n  %qoder_env archive env_019e3bb39b6774d8878cd0b9d237574b",
-    "delete": "example:\n  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b",
+    "delete": """examples:
+  %qoder_env delete env           (env now shows the environment as deleted)
+  %qoder_env delete env_019e3bb39b6774d8878cd0b9d237574b   (the answer goes into deleted)
+  %qoder_env delete my-env-name   (the unarchived environment of that name)""",
     "config": "example:\n  %qoder_env config\n  %config QoderEnv.base_url = 'http://127.0.0.1:8765/api/v1/cloud'",
     "login": "example:\n  %qoder_env login",
 }
@@ -248,7 +254,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
     )
     if command in _TAKES_ID:
         parser.add_argument(
-            "id", metavar="ID", help="an environment id (env_…), or a variable holding one"
+            "id",
+            metavar="ID",
+            help="an environment id (env_…), a variable holding an environment, or the name of "
+            "an unarchived environment",
         )
     if command in _TAKES_SPEC:
         _add_spec_arguments(parser, replaces=command == "update")
@@ -381,6 +390,12 @@ def _add_apply_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_update_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--form",
+        action="store_true",
+        help="open the form on the live environment (the line's flags laid over it): it shows "
+        "the diff and Update sends it",
+    )
     parser.add_argument(
         "--unset-meta", nargs="+", action="extend", metavar="KEY", help="remove these metadata keys"
     )

@@ -19,9 +19,16 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 from . import magic_parser
+from ._text import type_phrase
 from .credentials import Token
-from .environment import DeletedEnvironment, Environment, EnvironmentPage
-from .errors import Problem, QoderError, ValidationError
+from .environment import Environment, EnvironmentPage
+from .errors import (
+    NoSuchEnvironmentError,
+    OutcomeUnknownError,
+    Problem,
+    QoderError,
+    ValidationError,
+)
 from .session import Session, current, set_current
 from .settings import QoderEnv
 from .spec import CONFIG_TRAITS, EnvironmentSpec, read_body
@@ -40,7 +47,8 @@ __all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
 T = TypeVar("T")
 
 #: Opens the form for a spec, its result going into the named variable (None: the default one).
-OpenForm = Callable[[EnvironmentSpec, "str | None"], Any]
+#: Opens the form on a spec, for a variable; the Environment given (if any) is the one it edits.
+OpenForm = Callable[[EnvironmentSpec, "str | None", "Environment | None"], Any]
 
 
 def _ours(value: object) -> bool:
@@ -75,7 +83,9 @@ class TextProgress:
         pass
 
 
-def _no_form(spec: EnvironmentSpec, variable: str | None) -> Any:
+def _no_form(
+    spec: EnvironmentSpec, variable: str | None, editing: Environment | None = None
+) -> Any:
     raise ValidationError(
         [Problem("--form", "The form is not available here: load it with %load_ext qoder_jupyter.")]
     )
@@ -130,16 +140,20 @@ class QoderEnvMagics(Magics):
         spec = self._starting_spec(args.source, cell)
         self._lay_over_line(spec, args)
         if args.form:
-            return self._open_form(spec, args.out)
+            return self._open_form(spec, args.out, None)
         _warn(spec.warnings())
         if args.dry_run:
             url = f"{self.session.base_url}/environments"
             preview = _preview("POST", url, spec.to_body(), spec.to_magic())
             self._keep(args, spec)
             return preview
-        environment = self._environments().create(
-            spec, idempotency_key=args.idempotency_key, workspace=self._workspace(args)
-        )
+        try:
+            environment = self._environments().create(
+                spec, idempotency_key=args.idempotency_key, workspace=self._workspace(args)
+            )
+        except OutcomeUnknownError as error:  # the retry, as a magic user types it
+            error.hint = error.retry_hint(error.name, f"--idempotency-key {error.idempotency_key}")
+            raise
         return self._store(self._out(args), environment)
 
     def _apply(self, args: argparse.Namespace, cell: str | None) -> Any:
@@ -205,24 +219,27 @@ class QoderEnvMagics(Magics):
     def _get(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "get")
         environment = self._environments().retrieve(
-            self._id(args.id), workspace=self._workspace(args)
+            self._id(args, "fetched"), workspace=self._workspace(args)
         )
         return self._store(self._out(args), environment)
 
     def _update(self, args: argparse.Namespace, cell: str | None) -> Any:
-        env_id = self._id(args.id)
+        env_id = self._id(args, "updated")
         flags = magic_parser.spec_values(args)
         changes = _update_changes(args, flags, cell)
         config_flags = {k: v for k, v in flags.items() if k in CONFIG_TRAITS}
         imported = self._imported(args)
         edits_config = bool(config_flags or imported or _edits(args))
         live = None
-        if edits_config or args.dry_run:  # the live config to edit, or to show the diff from
+        if edits_config or args.dry_run or args.form:  # the config to edit, or to diff from
             live = self._environments().retrieve(env_id, workspace=self._workspace(args))
         if edits_config:
             assert live is not None
             changes["config"] = _edited_config(live, changes, config_flags, args, imported)
         update = EnvironmentUpdate(**changes)
+        if args.form:
+            assert live is not None
+            return self._open_form(update.applied_to(live.to_spec()), self._out(args), live)
         _warn(update.warnings())
         if args.dry_run:
             assert live is not None
@@ -237,14 +254,25 @@ class QoderEnvMagics(Magics):
     def _archive(self, args: argparse.Namespace, cell: str | None) -> Environment:
         _no_cell(cell, "archive")
         environment = self._environments().archive(
-            self._id(args.id), workspace=self._workspace(args)
+            self._id(args, "archived"), workspace=self._workspace(args)
         )
         return self._store(self._out(args), environment)
 
-    def _delete(self, args: argparse.Namespace, cell: str | None) -> DeletedEnvironment:
+    def _delete(self, args: argparse.Namespace, cell: str | None) -> Any:
+        """A variable's environment is marked deleted in place (its card then says so); the
+        service's answer goes to -o VAR, else (for an id or a name) to ``deleted``."""
         _no_cell(cell, "delete")
-        deleted = self._environments().delete(self._id(args.id), workspace=self._workspace(args))
-        return self._store(args.out or "deleted", deleted)
+        held = self._held(args.id)
+        answer = self._environments().delete(
+            self._id(args, "deleted again"), workspace=self._workspace(args)
+        )
+        if args.out or held is None:
+            self._store(args.out or "deleted", answer)
+        if held is None:
+            return answer
+        held.mark_deleted()
+        print(f"Deleted {held.id}: {args.id} now shows it as deleted.")
+        return held
 
     def _config(self, args: argparse.Namespace, cell: str | None) -> SettingsReport:
         _no_cell(cell, "config")
@@ -373,24 +401,39 @@ class QoderEnvMagics(Magics):
             [
                 Problem(
                     "--from",
-                    f"{where} is a {type(value).__name__}: give an EnvironmentSpec, an "
+                    f"{where} is {type_phrase(value)}: give an EnvironmentSpec, an "
                     "Environment, a dict request body, or a .json/.yaml file.",
                 )
             ]
         )
 
-    def _id(self, given: str) -> str:
-        """An environment id as typed, or the id of the Environment in the variable named so."""
+    def _id(self, args: argparse.Namespace, doing: str) -> str:
+        """The id of the environment ID names: the Environment in the variable named so (refused
+        if it was deleted: it cannot be ``doing``), an id (``env_…``) as typed, or the unarchived
+        environment of that name."""
+        given: str = args.id
+        held = self._held(given)
+        if held is not None:
+            held.require_live(doing)
+            return held.id
+        if given.startswith("env_"):
+            return given
+        found = self._environments().named(given, workspace=self._workspace(args))
+        if found is None:
+            raise NoSuchEnvironmentError(given)
+        return found.id
+
+    def _held(self, given: str) -> Environment | None:
+        """The Environment in the kernel variable named ``given``, if there is one."""
         value = self._user_ns().get(given) if given.isidentifier() else None
-        return value.id if isinstance(value, Environment) else given
+        return value if isinstance(value, Environment) else None
 
     def _workspace(self, args: argparse.Namespace) -> str | None:
         """``--workspace``, else the workspace of the Environment in the variable given as ID
         (``%qoder_env update ds ...`` goes where ``ds`` came from), else the setting's."""
-        given = getattr(args, "id", "")
-        value = self._user_ns().get(given) if given.isidentifier() else None
-        if args.workspace is None and isinstance(value, Environment):
-            return value.workspace
+        held = self._held(getattr(args, "id", ""))
+        if args.workspace is None and held is not None:
+            return held.workspace
         return args.workspace  # type: ignore[no-any-return]
 
     def _out(self, args: argparse.Namespace) -> str:
@@ -399,7 +442,7 @@ class QoderEnvMagics(Magics):
         given = getattr(args, "id", "")
         if args.out:
             return str(args.out)
-        if given.isidentifier() and isinstance(self._user_ns().get(given), Environment):
+        if self._held(given) is not None:
             return str(given)
         return self.settings.variable
 
@@ -411,7 +454,7 @@ class QoderEnvMagics(Magics):
         previous = namespace.get(name)
         if name in namespace and not _ours(previous):
             print(
-                f"Warning: {name} held a {type(previous).__name__}; it now holds the result "
+                f"Warning: {name} held {type_phrase(previous)}; it now holds the result "
                 "(use -o NAME to choose another variable).",
                 file=sys.stderr,
             )

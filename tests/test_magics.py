@@ -178,7 +178,7 @@ def test_create_is_the_default_command_and_out_names_the_variable(shell):
 def test_a_variable_that_is_not_an_environment_is_overwritten_with_a_warning(shell):
     shell.user_ns["env"] = 42
     ran = run(shell, "%qoder_env create --name warned")
-    assert "env held a int" in ran.stderr
+    assert "env held an int" in ran.stderr
     assert isinstance(shell.user_ns["env"], Environment)
     again = run(shell, "%qoder_env create --name warned-again")
     assert again.stderr == ""  # an environment is replaced silently
