@@ -615,13 +615,16 @@ class EnvironmentForm:
         self.code_button.description = "Hide code" if hidden else "Show as code"
 
     def insert_as_code(self) -> None:
-        """Put the equivalent ``%qoder_env`` line into a new cell below the running one. Call it
-        from a cell: a frontend only creates cells in answer to a running cell."""
+        """Put the code "Show as code" shows (the create; in edit mode, the update) into a new
+        cell below the running one. Call it from a cell: a frontend only creates cells in answer
+        to a running cell."""
         from IPython import get_ipython
 
         shell = get_ipython()
-        if shell is not None:
-            shell.set_next_input(self.spec.to_magic(), replace=False)
+        if not self.code.value:  # edit mode with nothing changed
+            print("No changes: there is no update to insert.")
+        elif shell is not None:
+            shell.set_next_input(self.code.value, replace=False)
 
     # --- importing packages from the user's files and kernel -------------------------------------
 

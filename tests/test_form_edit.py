@@ -58,3 +58,17 @@ def test_an_unknown_mode_names_both():
 def test_update_mode_needs_a_live_environment():
     with pytest.raises(TypeError, match="Environment"):
         qoder_jupyter.form(EnvironmentSpec(name="x"), mode="update")
+
+
+def test_insert_as_code_in_edit_mode_inserts_the_update_and_it_runs(emulator, live, shell):
+    form = edit_form(emulator, live, {})
+    form.insert_as_code()
+    assert getattr(shell, "rl_next_input", None) is None  # nothing changed: nothing to insert
+
+    form.description.value = "changed by the inserted cell"
+    form.insert_as_code()
+    code = shell.rl_next_input
+    assert code.startswith(f"%%qoder_env update {live.id} --out env\n")
+    assert shell.run_cell(code).success
+    assert shell.user_ns["env"].description == "changed by the inserted cell"
+    assert shell.user_ns["env"].id == live.id
