@@ -29,7 +29,11 @@ def test_the_demo_runs_the_quickstart_in_any_folder_and_writes_its_results_there
     assert f"HTML rendering:    {rendered}" in result.stdout
     notebook = nbformat.read(executed, as_version=4)
     assert all(c.execution_count for c in notebook.cells if c.cell_type == "code")
-    assert "doc-test-env" in rendered.read_text("utf-8")
+    page = rendered.read_text("utf-8")
+    assert "doc-test-env" in page
+    # The --dry-run JSON and curl are code blocks in the exported HTML too (a monospace font).
+    assert page.count('<pre class="qoder-env-code"><code class="language-json">') >= 1
+    assert page.count('<pre class="qoder-env-code"><code class="language-bash">') >= 1
     assert "pt-emu-" not in result.stdout + result.stderr  # the emulator's token is never printed
     assert "pt-emu-" not in executed.read_text("utf-8")
 

@@ -106,6 +106,13 @@ def emulator(shared_emulator: Emulator) -> Iterator[Emulator]:
         shared_emulator.latency = 0
 
 
+@pytest.fixture
+def light_theme_after(jupyter: JupyterServer) -> Iterator[None]:
+    """Put the theme back to the default (light) after the test, for the module's next page."""
+    yield
+    jupyter.set_lab_setting("@jupyterlab/apputils-extension:themes", {})
+
+
 @pytest.fixture(scope="module")
 def browser_context(browser: Browser) -> Iterator[BrowserContext]:
     """One context per module: its HTTP and code caches make every page after the first load

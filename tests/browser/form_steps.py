@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, expect
 
 from qoder_jupyter.emulator import Emulator
 
-from .ui import REPO, NotebookUI, screenshot
+from .ui import REPO, NotebookUI, clipped, screenshot
 
 FORM_NOTEBOOK = REPO / "notebooks" / "form.ipynb"
 
@@ -103,6 +103,49 @@ class Form:
     def tags(self, trait: str) -> Locator:
         return self.widget(trait).locator(".jupyter-widget-tag:not(input)")
 
+    def help(self, trait: str) -> Locator:
+        """The line of help under a field."""
+        return self.root.locator(f".qoder-form-help-{_dashed(trait)}")
+
+    def section(self, key: str) -> Locator:
+        """A titled section: basics, network, packages, setup, metadata or result."""
+        return self.root.locator(f".qoder-form-section-{key}")
+
+    def status_of(self, kind: str) -> Locator:
+        """The status when it is of ``kind``: ok, error, warn or busy (and stale, once the
+        spec has changed since)."""
+        return self.status.locator(f".qoder-form-status-{kind}")
+
+    @property
+    def result(self) -> Locator:
+        return self.root.locator(".qoder-form-result")
+
+    @property
+    def metadata_rows(self) -> Locator:
+        return self.root.locator(".qoder-form-metadata-row")
+
+    def metadata_texts(self) -> list[tuple[str, str]]:
+        """What each metadata row's key and value boxes hold, as shown."""
+        rows = self.metadata_rows
+        return [
+            (rows.nth(i).locator("input").nth(0).input_value(),
+             rows.nth(i).locator("input").nth(1).input_value())
+            for i in range(rows.count())
+        ]  # fmt: skip
+
+    def metadata_values_cut(self) -> list[str]:
+        """The metadata values that do not show whole in their box (the box scrolls them)."""
+        found: list[str] = self.metadata_rows.locator("input").evaluate_all(
+            "(boxes) => boxes.filter((box) => box.scrollWidth > box.clientWidth + 1)"
+            ".map((box) => `${box.value} (${box.scrollWidth} px in ${box.clientWidth} px)`)"
+        )
+        return found
+
+    def assert_nothing_clipped(self, where: str) -> None:
+        """Nothing in the form is cut off, spills out of it, or has a huge line height."""
+        problems = clipped(self.root)
+        assert problems == [], f"{where}: " + "; ".join(problems)
+
     @property
     def summary(self) -> Locator:
         return self.widget("summary")
@@ -121,9 +164,13 @@ class Form:
 
     def preview_tab(self, title: str) -> Locator:
         """The content of the preview tab called ``title`` (clicking its tab shows it)."""
-        preview = self.widget("preview")
-        titles = preview.locator(".lm-TabBar-tab .lm-TabBar-tabLabel").all_inner_texts()
-        return preview.locator(".widget-tab-contents > .widget-html").nth(titles.index(title))
+        titles = self.preview_titles()
+        assert title in titles, f"no preview tab {title!r}: the tabs are {titles}"
+        return self.widget("preview").locator(".widget-tab-contents > *").nth(titles.index(title))
+
+    def preview_titles(self) -> list[str]:
+        labels = self.widget("preview").locator(".lm-TabBar-tab .lm-TabBar-tabLabel")
+        return labels.all_inner_texts()
 
     def show_preview(self, title: str) -> Locator:
         self.widget("preview").locator(".lm-TabBar-tab", has_text=title).click()
@@ -147,7 +194,8 @@ class Form:
         ``TagsInput()`` behaves the same); leaving the box does fire it."""
         widget = self.widget(trait)
         box = widget.locator("input.jupyter-widget-taginput")
-        for count, tag in enumerate(tags, start=1):
+        had = self.tags(trait).all_inner_texts()  # the tags it already holds stay first
+        for count, tag in enumerate(tags, start=len(had) + 1):
             # A click on the widget shows its box (hidden while it has tags and no focus) and
             # focuses it: the widget's own click handler.
             widget.click(position={"x": 2, "y": 2})
@@ -155,7 +203,7 @@ class Form:
             box.fill(tag)
             box.press("Tab")
             expect(self.tags(trait)).to_have_count(count)
-        expect(self.tags(trait)).to_have_text(tags)
+        expect(self.tags(trait)).to_have_text([*had, *tags])
 
     def add_metadata(self, pairs: list[tuple[str, str]]) -> None:
         rows = self.root.locator(".qoder-form-metadata-row")

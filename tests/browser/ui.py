@@ -23,6 +23,13 @@ SCREENSHOTS = REPO / "build" / "screenshots"
 #: Seconds for the page to load, a kernel to start, or Run All to finish on a slow machine.
 SLOW = 60_000
 
+#: The window widths the issue's layout is checked at: a desktop, a laptop's half screen, a narrow
+#: window. Below ``NARROW`` a person hides the file browser so the notebook gets the width.
+WIDTHS = (1400, 800, 600)
+NARROW = 1000
+#: A code cell's prompt once it has run: "[12]:".
+_RAN = re.compile(r"^\[\d+\]:$")
+
 _KERNEL_READY = """() => {
     // The toolbar once the kernel is connected (see JupyterServer.wait_kernel_connected): the
     // indicator says idle for a moment before any kernel exists, so the kernel's name too.
@@ -123,6 +130,61 @@ _DARK_THEME_APPLIED = (
 )
 
 
+#: What a person would see cut off inside ``root``: for every element shown, its content wider
+#: than its box (a label ending "Metadat", a checkbox label cut), its box past the right or left
+#: edge of ``root`` (a field pushed out of the notebook), and text whose line height is more than
+#: 1.6 times its font size once it wraps (an error spread over huge lines). Text boxes (inputs,
+#: textareas) and the preview's ``pre`` scroll their own content by design: only their box is
+#: checked.
+_CLIPPED = """(root) => {
+    const edge = root.getBoundingClientRect();
+    // What scrolls its own content, and what is inside such a scroller (cut by design).
+    const scrolls = (e) => e.matches('input, textarea, select, pre, .qoder-env-scroll');
+    const scrolled = (e) => !!e.parentElement.closest('pre, .qoder-env-scroll');
+    const name = (e) => {
+        const own = [...e.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)
+            .map((n) => n.textContent.trim()).join(' ').trim();
+        const value = e.value !== undefined && typeof e.value === 'string' ? e.value : '';
+        return `${e.tagName.toLowerCase()}.${String(e.className).trim().split(/\\s+/).join('.')}`
+            + ` "${(own || value || e.textContent.trim()).slice(0, 50)}"`;
+    };
+    const found = [];
+    const cell = root.closest('.jp-OutputArea-output') || root.parentElement;
+    const room = cell.getBoundingClientRect();
+    if (edge.right > room.right + 1) {
+        found.push(`the form is wider than its output area: it ends at ${Math.round(edge.right)}`
+            + ` px, the output area at ${Math.round(room.right)} px`);
+    }
+    for (const e of root.querySelectorAll('*')) {
+        if (e.getClientRects().length === 0 || scrolled(e)) continue;
+        const style = getComputedStyle(e);
+        if (style.visibility === 'hidden' || style.display === 'contents') continue;
+        const box = e.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        if (box.right > edge.right + 1 || box.left < edge.left - 1) {
+            found.push(`${name(e)} is outside the form: ${Math.round(box.left)}..`
+                + `${Math.round(box.right)} px, the form ${Math.round(edge.left)}..`
+                + `${Math.round(edge.right)} px`);
+        }
+        if (style.display !== 'inline' && !scrolls(e) && e.scrollWidth > e.clientWidth + 1
+                && e.clientWidth > 0) {
+            found.push(`${name(e)} is cut: its content is ${e.scrollWidth} px wide, its box `
+                + `${e.clientWidth} px`);
+        }
+        const ownText = [...e.childNodes].some(
+            (n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+        const size = parseFloat(style.fontSize);
+        const line = parseFloat(style.lineHeight);  // NaN for "normal": about 1.2
+        // ipywidgets centres a one-line label or button in its 28 px row with a line height
+        // of 28 px: spacing shows only once the text wraps onto a second line.
+        if (ownText && line > 1.6 * size + 0.5 && box.height > 1.5 * line) {
+            found.push(`${name(e)} has a line height of ${line} px for ${size} px text`);
+        }
+    }
+    return found;
+}"""
+
+
 class NotebookUI:
     """One notebook file under the server's root, opened in ``page``."""
 
@@ -182,6 +244,26 @@ class NotebookUI:
         self.cell(index).locator(".cm-content").click()
         self.page.keyboard.press("Control+Enter")
 
+    def run_cell_and_wait(self, index: int) -> Locator:
+        """Run one cell and wait until it has finished (a number in its prompt, not ``*``);
+        its output area."""
+        prompt = self.cell(index).locator(".jp-InputArea-prompt")
+        before = prompt.inner_text().strip()  # "[ ]:", or the number of its last run
+        self.run_cell(index)
+        expect(prompt).not_to_have_text(before, timeout=SLOW)
+        expect(prompt).to_have_text(_RAN, timeout=SLOW)
+        return self.cell(index).locator(".jp-OutputArea")
+
+    def run_above(self, index: int) -> None:
+        """Run every cell above cell ``index`` (Run > Run All Above Selected Cell), and wait
+        until they have all run: the cells from ``index`` on run only when a test runs them."""
+        self.cell(index).locator(".jp-InputArea-prompt").click()
+        self.menu("Run", "notebook:run-all-above")
+        for above in range(index):
+            prompt = self.cell(above).locator(".jp-InputArea-prompt")
+            if "jp-CodeCell" in (self.cell(above).get_attribute("class") or ""):
+                expect(prompt).to_have_text(_RAN, timeout=SLOW)
+
     def form(self, index: int = 0) -> Locator:
         return self.page.locator(".qoder-form").nth(index)
 
@@ -212,9 +294,49 @@ class NotebookUI:
     def wait_dark_theme(self) -> None:
         self.page.wait_for_function(_DARK_THEME_APPLIED, timeout=SLOW)
 
+    def use_dark_theme(self) -> None:
+        """The dark theme, applied and its splash screen gone (a screenshot would show it).
+        (The ``light_theme_after`` fixture puts the default back for the module's next page.)"""
+        self.switch_theme("JupyterLab Dark")
+        self.wait_dark_theme()
+        expect(self.page.locator("#jupyterlab-splash")).to_have_count(0)
+
+    def set_width(self, width: int, *, height: int = 1600) -> None:
+        """A window ``width`` pixels wide; below ``NARROW`` the file browser is hidden, as a
+        person does on a narrow screen, so the notebook gets the width (JupyterLab only: the
+        sidebar of Notebook 7 is closed already)."""
+        self.page.set_viewport_size({"width": width, "height": height})
+        stack = self.page.locator("#jp-left-stack")
+        if self.server.app == "lab" and (width < NARROW) == stack.is_visible():
+            self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab").first.click()
+            if width < NARROW:
+                expect(stack).to_be_hidden()
+            else:
+                expect(stack).to_be_visible()
+
     def card_contrast(self, card: Locator) -> dict[str, Any]:
         result: dict[str, Any] = card.evaluate(_CARD_CONTRAST)
         return result
+
+
+def clipped(root: Locator) -> list[str]:
+    """What is cut off or spills out inside ``root`` (see ``_CLIPPED``); [] when nothing is."""
+    found: list[str] = root.evaluate(_CLIPPED)
+    return found
+
+
+def in_viewport(target: Locator) -> bool:
+    """Whether ``target`` is wholly inside the window as it is scrolled now."""
+    box = target.bounding_box()
+    size = target.page.viewport_size
+    assert box is not None, f"{target} is not shown"
+    assert size is not None  # the context gives every page a viewport
+    return (
+        box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )
 
 
 def screenshot(target: Page | Locator, name: str, *, margin: int = 0) -> Path:
