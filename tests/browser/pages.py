@@ -266,28 +266,8 @@ _MEASURE = (
     "(root, skip) => {"
     + COLOURS_JS
     + """
-    const large = (element) => {
-        const style = getComputedStyle(element);
-        const size = parseFloat(style.fontSize);
-        const bold = parseInt(style.fontWeight, 10) >= 700;
-        return size >= 24 || (bold && size >= 18.66);
-    };
-    // textContrasts(), with whether each text is large.
     const elements = [root, ...root.querySelectorAll('*')];
-    const texts = [];
-    for (const element of elements) {
-        if (skip && element.closest(skip)) continue;
-        const own = [...element.childNodes]
-            .filter((n) => n.nodeType === Node.TEXT_NODE)
-            .map((n) => n.textContent.trim())
-            .join(' ').trim();
-        if (!own || element.getClientRects().length === 0) continue;
-        const bg = background(element);
-        const fg = over(parse(getComputedStyle(element).color), bg);
-        texts.push({text: own.slice(0, 40), tag: element.tagName.toLowerCase(),
-                    className: String(element.className), ratio: contrast(fg, bg),
-                    large: large(element), fg: fg.map(Math.round), bg: bg.map(Math.round)});
-    }
+    const texts = textContrasts(root, skip);
     const painted = [];
     for (const element of elements) {
         if (element.getClientRects().length === 0) continue;

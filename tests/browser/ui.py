@@ -86,8 +86,15 @@ const contrast = (a, b) => {
     const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
     return (high + 0.05) / (low + 0.05);
 };
-// Every element under root (root too) that shows text of its own, with its contrast ratio;
-// elements inside `skip` (a selector), if given, are left out.
+// Whether an element's text is large text in WCAG's sense (3:1 is then enough).
+const large = (element) => {
+    const style = getComputedStyle(element);
+    const size = parseFloat(style.fontSize);
+    const bold = parseInt(style.fontWeight, 10) >= 700;
+    return size >= 24 || (bold && size >= 18.66);
+};
+// Every element under root (root too) that shows text of its own, with its contrast ratio and
+// whether it is large; elements inside `skip` (a selector), if given, are left out.
 const textContrasts = (root, skip) => {
     const found = [];
     for (const element of [root, ...root.querySelectorAll('*')]) {
@@ -101,7 +108,7 @@ const textContrasts = (root, skip) => {
         const fg = over(parse(getComputedStyle(element).color), bg);
         found.push({text: own.slice(0, 40), tag: element.tagName.toLowerCase(),
                     className: String(element.className), ratio: contrast(fg, bg),
-                    fg: fg.map(Math.round), bg: bg.map(Math.round)});
+                    large: large(element), fg: fg.map(Math.round), bg: bg.map(Math.round)});
     }
     return found;
 };
