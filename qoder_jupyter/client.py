@@ -10,13 +10,14 @@ idempotency, reconciliation, errors) lives in the core, written once.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import logging
 import os
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -62,7 +63,7 @@ from ._version import __version__
 from .credentials import Token, check_transport, resolve_base_url, resolve_token
 from .environment import DeletedEnvironment, Environment, EnvironmentPage
 from .errors import ConfigurationError, Problem, QoderError, ValidationError
-from .plan import Applied, Plan
+from .plan import Applied, Each, Plan
 from .spec import EnvironmentSpec
 from .update import EnvironmentUpdate
 
@@ -706,14 +707,26 @@ class AsyncEnvironments:
     async def list_all(
         self, *, workspace: str | None = None, **query: Any
     ) -> AsyncIterator[Environment]:
-        walk = PageWalk(list_params(**{"limit": MAX_PAGE_SIZE, **query}))
+        async for page in self.pages(workspace=workspace, **query):
+            for environment in page:
+                yield environment
+
+    async def pages(
+        self, *, first: int | None = None, workspace: str | None = None, **query: Any
+    ) -> AsyncIterator[EnvironmentPage]:
+        """Every page, newest first: the first of ``first`` environments (so a screenful shows
+        after one small request), the others of ``limit`` (100 unless given); a
+        :class:`~qoder_jupyter.errors.PaginationError` if the pages stop advancing."""
+        limit = query.pop("limit", MAX_PAGE_SIZE)
+        list_params(limit=limit)  # checked now, not only when the second page is asked for
+        walk = PageWalk(list_params(limit=first or limit, **query))
         while True:
             flow = list_environments(walk.params, self._client.retry_policy)
             page = await self._run(flow, workspace)
-            for environment in page:
-                yield environment
+            yield page
             if not walk.advance(page):
                 return
+            walk.params["limit"] = str(limit)
 
     async def retrieve(self, env_id: str, *, workspace: str | None = None) -> Environment:
         flow = retrieve_environment(env_id, self._client.retry_policy)
@@ -744,6 +757,49 @@ class AsyncEnvironments:
     async def delete(self, env_id: str, *, workspace: str | None = None) -> DeletedEnvironment:
         flow = delete_environment(env_id, self._client.retry_policy)
         return await self._run(flow, workspace)
+
+    async def archive_each(
+        self,
+        env_ids: Iterable[str],
+        *,
+        workspace: str | None = None,
+        progress: Callable[[Each], None] | None = None,
+    ) -> tuple[Each, ...]:
+        """Archive each, paced as a list apply is (20 writes a second, slower on 429); one that
+        fails is an :class:`~qoder_jupyter.plan.Each` with its error, and the others go on.
+        ``progress`` is told of each as it ends."""
+        return await self._each(archive_environment, env_ids, workspace, progress)
+
+    async def delete_each(
+        self,
+        env_ids: Iterable[str],
+        *,
+        workspace: str | None = None,
+        progress: Callable[[Each], None] | None = None,
+    ) -> tuple[Each, ...]:
+        """Delete each, paced and reported as :meth:`archive_each` does."""
+        return await self._each(delete_environment, env_ids, workspace, progress)
+
+    async def _each(
+        self,
+        action: Callable[[str, RetryPolicy], Flow[Any]],
+        env_ids: Iterable[str],
+        workspace: str | None,
+        progress: Callable[[Each], None] | None,
+    ) -> tuple[Each, ...]:
+        pacer = WritePacer()
+        done: builtins.list[Each] = []
+        policy = self._client.retry_policy
+        for env_id in env_ids:
+            try:
+                answer = await self._run(action(env_id, policy), workspace, pacer)
+                item = Each(env_id, answer=answer)
+            except QoderError as error:
+                item = Each(env_id, error=error)
+            done.append(item)
+            if progress is not None:
+                progress(item)
+        return tuple(done)
 
 
 class _SyncLifecycle:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .diff import SpecDiff
-    from .environment import Environment
+    from .environment import DeletedEnvironment, Environment
+    from .errors import QoderError
     from .spec import EnvironmentSpec
 
-__all__ = ["ACTIONS", "Action", "Applied", "Plan"]
+__all__ = ["ACTIONS", "Action", "Applied", "Each", "Plan"]
 
 #: ``create``/``update``/``unchanged`` as planned (or done, in a finished apply); ``failed``: it
 #: could not be planned or done, ``reason`` says why.
@@ -87,3 +88,17 @@ class Plan(Sequence[Applied]):
         from . import display_diff
 
         return display_diff.plan_text(self)
+
+
+@dataclass(frozen=True)
+class Each:
+    """What an archive or a delete of several environments did to one of them: its answer, or
+    the error that stopped it (the others went on)."""
+
+    env_id: str
+    answer: Environment | DeletedEnvironment | None = None
+    error: QoderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
