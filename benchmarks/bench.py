@@ -558,6 +558,91 @@ def display(repeats: int) -> list[Row]:
     return rows
 
 
+# --- the manager ---------------------------------------------------------------------------------
+
+
+def manager_open(count: int, repeats: int) -> list[Row]:
+    """Opening the manager on ``count`` environments: from the call to the first page drawn,
+    against its baseline, one list request of a page plus building and drawing the widget; and
+    the widget state a frontend receives, against the same manager on 20 environments."""
+    with EmulatorProcess() as emulator:
+        seed_for_manager(emulator, 20)
+        small = asyncio.run(open_manager(emulator))
+        seed_for_manager(emulator, count - 20)
+        opened = [asyncio.run(open_manager(emulator)) for _ in range(repeats)]
+    first = statistics.median(run["first_page"] for run in opened)
+    baseline = statistics.median(run["list"] + run["render"] for run in opened)
+    widgets, state = opened[0]["state"]
+    small_widgets, small_state = small["state"]
+    return [
+        Row(
+            "manager",
+            f"open on {count:,}: first page shown (baseline: one list request + rendering)",
+            f"{ms(first)} (list {ms(statistics.median(run['list'] for run in opened))}, "
+            f"rendering {ms(statistics.median(run['render'] for run in opened))})",
+            f"{first / baseline:.2f}x",
+            "<= 1.25x",
+            met(first / baseline <= 1.25),
+        ),
+        Row(
+            "manager",
+            f"widget state on {count:,} (baseline: on 20)",
+            f"{widgets} widgets, {state / 1024:,.1f} KB",
+            f"{state / small_state:.2f}x",
+            "<= 1.2x",
+            met(widgets == small_widgets and state / small_state <= 1.2),
+        ),
+    ]
+
+
+def seed_for_manager(emulator: EmulatorProcess, count: int) -> None:
+    with Client(base_url=emulator.base_url, token=emulator.token) as client:
+        for i in range(count):
+            client.environments.create(
+                name=f"managed-{uuid.uuid4().hex[:8]}-{i}",
+                pip=["pandas>=2"],
+                metadata={"i": str(i)},
+            )
+
+
+async def open_manager(emulator: EmulatorProcess) -> dict[str, Any]:
+    """One opening, timed: the baseline's list request and rendering, and the first page."""
+    from qoder_jupyter.credentials import Token
+    from qoder_jupyter.manager import EnvironmentManager, widget_state_size
+    from qoder_jupyter.session import Session
+    from qoder_jupyter.settings import QoderEnv
+
+    async with AsyncClient(base_url=emulator.base_url, token=emulator.token) as client:
+        started = time.perf_counter()
+        await client.environments.list(limit=20)
+        listed = time.perf_counter() - started
+    session = Session(QoderEnv(base_url=emulator.base_url))
+    session.login = Token(emulator.token)
+    first_page = asyncio.get_running_loop().create_future()
+
+    class Timed(EnvironmentManager):
+        def _draw(self) -> None:
+            super()._draw()
+            if self.catalog.view().rows and not first_page.done():
+                first_page.set_result(time.perf_counter())
+
+    started = time.perf_counter()
+    manager = Timed(session=session)
+    built = time.perf_counter() - started
+    shown = await first_page - started
+    assert manager.pending is not None
+    await manager.pending  # the rest, loaded in the background
+    drawing = time.perf_counter()
+    manager._draw()
+    drawn = time.perf_counter() - drawing
+    return {
+        "list": listed,
+        "render": built + drawn,
+        "first_page": shown,
+        "state": widget_state_size(manager.widget),
+    }
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -595,8 +680,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=11,
         help="fresh interpreters per load figure (default %(default)s)",
     )
+    parser.add_argument(
+        "--managed",
+        type=int,
+        default=1000,
+        help="environments the manager opens on (default %(default)s)",
+    )
+    parser.add_argument(
+        "--only", choices=["manager"], help="run only this section (the others take minutes)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
+    if args.only == "manager":
+        rows = manager_open(args.managed, max(args.repeats, 5))
+        print(render(rows, "qoder_jupyter benchmarks: the manager", markdown=args.markdown))
+        return
 
     progress("load cost: fresh interpreters")
     rows = load_costs(args.load_repeats)
@@ -613,6 +711,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows += emulator_alone(emulator, args.bulk, args.concurrency, args.repeats)
     progress("display")
     rows += display(max(args.repeats, 5))
+    progress(f"the manager on {args.managed} environments")
+    rows += manager_open(args.managed, max(args.repeats, 5))
     header = (
         f"qoder_jupyter benchmarks: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"httpx {version('httpx')}, qca-sdk {version('qca-sdk')}. Medians; ratios against the "

@@ -21,6 +21,8 @@ _LAZY = {
     "Token": "credentials",
     "EnvironmentForm": "forms",
     "form": "forms",
+    "EnvironmentManager": "manager",
+    "manager": "manager",
 }
 
 __all__ = [
@@ -29,11 +31,13 @@ __all__ = [
     "DeletedEnvironment",
     "Environment",
     "EnvironmentForm",
+    "EnvironmentManager",
     "EnvironmentPage",
     "EnvironmentSpec",
     "Token",
     "__version__",
     "form",
+    "manager",
 ]
 
 if TYPE_CHECKING:
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from .credentials import Token
     from .environment import DeletedEnvironment, Environment, EnvironmentPage
     from .forms import EnvironmentForm, form
+    from .manager import EnvironmentManager, manager
     from .spec import EnvironmentSpec
 
 

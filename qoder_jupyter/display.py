@@ -39,6 +39,7 @@ __all__ = [
     "code_blocks_html",
     "environment_bundle",
     "for_display",
+    "manager_cells",
     "page_bundle",
 ]
 
@@ -560,6 +561,34 @@ def _row_html(view: _View) -> str:
         _created_html(view),
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def manager_cells(env: Environment) -> tuple[str, ...]:
+    """One environment's cells in the manager's table, as HTML (never raises): its name with
+    its id under it, status, networking, package counts, metadata and the day it was created."""
+    try:
+        view = _view(env, env.to_dict())
+    except Exception:  # a row must still show: its id, and that it could not be read
+        return (f'<code class="qoder-env-id">{_e(env.id)}</code>', _muted("unreadable"))
+    name = _clipped_html(_name(view), 48) if view.name else _muted("(unnamed)")
+    counts = " · ".join(f"{_manager_label(m)} {total}" for m, _, total in view.packages)
+    metadata = ", ".join(f"{key}: {value}" for key, value in view.metadata)
+    return (
+        f"{name}<br>{_short_id(view.id)}",
+        _badges(view),
+        _e(_network_summary(view)),
+        _e(counts) if counts else _muted("none"),
+        _clipped_html(metadata, 40) if metadata else _muted("none"),
+        _created_html(view),
+    )
+
+
+def _short_id(env_id: str) -> str:
+    """An id as ``env_01a2…4d4b`` (the whole of it on hover), to fit a narrow column."""
+    if len(env_id) <= 18:
+        return f'<code class="qoder-env-id">{_e(env_id)}</code>'
+    short = f"{env_id[:12]}…{env_id[-4:]}"
+    return f'<code class="qoder-env-id" title="{_e(env_id)}">{_e(short)}</code>'
 
 
 def _clipped_html(text: str, limit: int) -> str:

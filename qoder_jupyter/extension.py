@@ -1,8 +1,10 @@
-"""The IPython extension: ``%load_ext qoder_jupyter`` registers the magics and gives them the form.
+"""The IPython extension: ``%load_ext qoder_jupyter`` registers the magics and gives them the form
+and the manager.
 
-The magics and the form are peers that share a session; this module is the one place that knows
-both, so that neither imports the other. The form (and with it ipywidgets) is imported only when a
-``%qoder_env`` line first opens it, the progress bar of a list apply only when one runs.
+The magics, the form and the manager are peers that share a session; this module is the one place
+that knows them all, so that none imports another. The form and the manager (and with them
+ipywidgets) are imported only when a ``%qoder_env`` line first opens one, the progress bar of a
+list apply only when one runs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ __all__ = ["load", "unload"]
 
 
 def load(shell: InteractiveShell) -> None:
-    register(shell, open_form=_open_form, make_progress=_progress_for(shell))
+    register(
+        shell, open_form=_open_form, open_manager=_open_manager, make_progress=_progress_for(shell)
+    )
 
 
 def unload(shell: InteractiveShell) -> None:
@@ -35,6 +39,21 @@ def _open_form(
     from .forms import open_form
 
     return open_form(spec, variable, editing)
+
+
+def _open_manager(
+    include_archived: bool, search: str, rows: int, variable: str, workspace: str | None
+) -> Any:
+    """The environment manager (``%qoder_env manage``)."""
+    from .manager import manager
+
+    return manager(
+        include_archived=include_archived,
+        search=search,
+        page_size=rows,
+        variable=variable,
+        workspace=workspace,
+    )
 
 
 def _progress_for(shell: InteractiveShell) -> Any:

@@ -131,6 +131,7 @@ class EnvironmentForm:
         # subshell's thread, whose loop no cell can await (see _main_loop). None outside a loop.
         self._home = running_loop()
         self._submitting = threading.Lock()  # clicks on two threads: one check-and-set at a time
+        self._succeeded: list[Callable[[Environment], None]] = []
         self._build(variable)
         self._show_mode()
         self.spec.observe(self._refresh)
@@ -808,6 +809,13 @@ class EnvironmentForm:
             spec=spec,
         )
         self._show_result(environment)
+        for callback in self._succeeded:
+            callback(environment)
+
+    def on_success(self, callback: Callable[[Environment], None]) -> None:
+        """Call ``callback(environment)`` after each successful create or update (a manager
+        keeps its table in step so)."""
+        self._succeeded.append(callback)
 
     @property
     def _done(self) -> str:

@@ -31,6 +31,10 @@ COMMANDS = {
     "may hold one environment or a list of them.",
     "list": "List environments, newest first (all of them unless --limit).",
     "get": "Fetch one environment.",
+    "manage": "Open the environment manager: one widget with a table of environments (newest "
+    "first, a page at a time) to search, sort and page through, and buttons to show, edit, clone, "
+    "archive or delete the ones ticked (archive and delete ask first, and take several at once). "
+    "Store selection puts the ticked ones into a variable (-o VAR, default selected).",
     "update": "Change an environment: name, description, scope, metadata (--meta sets, "
     "--unset-meta removes), or config flags (the other config fields are kept; a list flag such "
     "as --pip replaces its list, --add-pip and --remove-pip edit it; --config-type self_hosted "
@@ -68,6 +72,9 @@ _EXAMPLES = {
     "list": """examples:
   %qoder_env list
   %qoder_env list --all --limit 50 -o everything""",
+    "manage": """examples:
+  %qoder_env manage
+  %qoder_env manage --all --search research --rows 50 -o picked""",
     "get": """examples:
   %qoder_env get env_019e3bb39b6774d8878cd0b9d237574b -o env
   %qoder_env get env              (refetch the environment stored in the variable env)""",
@@ -426,11 +433,20 @@ def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=_positive_int, help="at most this many")
 
 
+def _add_manage_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="include archived ones")
+    parser.add_argument("--search", metavar="TEXT", default="", help="start with this search")
+    parser.add_argument(
+        "--rows", type=_positive_int, default=20, help="environments a page shows (default 20)"
+    )
+
+
 _ADD_OWN_ARGUMENTS = {
     "create": _add_create_arguments,
     "apply": _add_apply_arguments,
     "update": _add_update_arguments,
     "list": _add_list_arguments,
+    "manage": _add_manage_arguments,
 }
 
 

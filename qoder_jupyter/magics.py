@@ -42,13 +42,16 @@ if TYPE_CHECKING:
     from .plan import Applied, Plan
     from .sources import PackageImport
 
-__all__ = ["OpenForm", "QoderEnvMagics", "register", "unregister"]
+__all__ = ["OpenForm", "OpenManager", "QoderEnvMagics", "register", "unregister"]
 
 T = TypeVar("T")
 
 #: Opens the form for a spec, its result going into the named variable (None: the default one).
 #: Opens the form on a spec, for a variable; the Environment given (if any) is the one it edits.
 OpenForm = Callable[[EnvironmentSpec, "str | None", "Environment | None"], Any]
+#: Opens the manager: include archived, the search, rows a page, the variable of Store selection
+#: and the workspace.
+OpenManager = Callable[[bool, str, int, str, "str | None"], Any]
 
 
 def _ours(value: object) -> bool:
@@ -91,6 +94,16 @@ def _no_form(
     )
 
 
+def _no_manager(*_options: Any) -> Any:
+    raise ValidationError(
+        [
+            Problem(
+                "manage", "The manager is not available here: load it with %load_ext qoder_jupyter."
+            )
+        ]
+    )
+
+
 @magics_class
 class QoderEnvMagics(Magics):
     """The ``%qoder_env`` / ``%%qoder_env`` magics; settings are :class:`QoderEnv` traits."""
@@ -100,12 +113,14 @@ class QoderEnvMagics(Magics):
         shell: InteractiveShell,
         *,
         open_form: OpenForm = _no_form,
+        open_manager: OpenManager = _no_manager,
         make_progress: MakeProgress = TextProgress,
     ) -> None:
         super().__init__(shell)
         self.settings = QoderEnv(parent=shell)
         self.session = Session(self.settings)
         self._open_form = open_form
+        self._open_manager = open_manager
         self._make_progress = make_progress
         self._parsers = magic_parser.build_parsers()
 
@@ -127,6 +142,7 @@ class QoderEnvMagics(Magics):
             "apply": self._apply,
             "list": self._list,
             "get": self._get,
+            "manage": self._manage,
             "update": self._update,
             "archive": self._archive,
             "delete": self._delete,
@@ -222,6 +238,11 @@ class QoderEnvMagics(Magics):
             self._id(args, "fetched"), workspace=self._workspace(args)
         )
         return self._store(self._out(args), environment)
+
+    def _manage(self, args: argparse.Namespace, cell: str | None) -> Any:
+        _no_cell(cell, "manage")
+        variable = args.out or "selected"
+        return self._open_manager(args.all, args.search, args.rows, variable, args.workspace)
 
     def _update(self, args: argparse.Namespace, cell: str | None) -> Any:
         env_id = self._id(args, "updated")
@@ -668,10 +689,13 @@ def register(
     shell: InteractiveShell,
     *,
     open_form: OpenForm = _no_form,
+    open_manager: OpenManager = _no_manager,
     make_progress: MakeProgress = TextProgress,
 ) -> QoderEnvMagics:
     """Add the magics to ``shell`` and make their session the current one."""
-    magics = QoderEnvMagics(shell, open_form=open_form, make_progress=make_progress)
+    magics = QoderEnvMagics(
+        shell, open_form=open_form, open_manager=open_manager, make_progress=make_progress
+    )
     shell.register_magics(magics)
     configurables = cast(list[Any], shell.configurables)
     configurables.append(magics.settings)  # so %config QoderEnv.x = ... reaches it

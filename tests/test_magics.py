@@ -76,6 +76,7 @@ def test_help_lists_every_command_and_each_command_has_examples(shell):
         "apply",
         "list",
         "get",
+        "manage",
         "update",
         "archive",
         "delete",
