@@ -23,7 +23,9 @@ from qoder_jupyter.session import Session
 from qoder_jupyter.settings import QoderEnv
 
 
-def _seed(api: httpx.Client, count: int) -> list[str]:
+def seed(api: httpx.Client, count: int) -> list[str]:
+    """``count`` environments, env-00 (the oldest) to env-NN, odd ones of team research, each
+    with one pip package; their ids, oldest first."""
     ids = []
     for i in range(count):
         body = {
@@ -71,7 +73,7 @@ def text(widget: ipywidgets.HTML) -> str:
 
 
 def test_it_opens_newest_first_a_page_at_a_time_and_pages_on(emulator, api):
-    _seed(api, 25)
+    seed(api, 25)
 
     async def steps(manager: EnvironmentManager) -> None:
         assert shown_names(manager) == [f"env-{i:02}" for i in range(24, 14, -1)]
@@ -91,7 +93,7 @@ def test_it_opens_newest_first_a_page_at_a_time_and_pages_on(emulator, api):
 
 
 def test_search_and_sort_by_a_header_click(emulator, api):
-    _seed(api, 6)
+    seed(api, 6)
 
     async def steps(manager: EnvironmentManager) -> None:
         manager.search.value = "research"
@@ -108,7 +110,7 @@ def test_search_and_sort_by_a_header_click(emulator, api):
 
 
 def test_bulk_archive_asks_first_then_archives_each_and_says_so(emulator, api):
-    ids = _seed(api, 4)
+    ids = seed(api, 4)
 
     async def steps(manager: EnvironmentManager) -> None:
         manager.search.value = "research"  # env-01 and env-03
@@ -134,7 +136,7 @@ def test_bulk_archive_asks_first_then_archives_each_and_says_so(emulator, api):
 
 
 def test_delete_says_it_cannot_be_undone_and_a_cancel_sends_nothing(emulator, api):
-    ids = _seed(api, 3)
+    ids = seed(api, 3)
 
     async def steps(manager: EnvironmentManager) -> None:
         manager.select(ids[0])
@@ -154,7 +156,7 @@ def test_delete_says_it_cannot_be_undone_and_a_cancel_sends_nothing(emulator, ap
 
 
 def test_a_failure_is_said_per_item_and_the_others_go_on(emulator, api):
-    ids = _seed(api, 3)
+    ids = seed(api, 3)
     emulator.set_in_use(ids[1])  # the service refuses to delete an environment in use
 
     async def steps(manager: EnvironmentManager) -> None:
@@ -173,7 +175,7 @@ def test_a_failure_is_said_per_item_and_the_others_go_on(emulator, api):
 
 
 def test_edit_opens_the_form_with_the_diff_and_the_table_follows(emulator, api):
-    ids = _seed(api, 2)
+    ids = seed(api, 2)
 
     async def steps(manager: EnvironmentManager) -> None:
         manager.select(ids[0])
@@ -197,7 +199,7 @@ def test_edit_opens_the_form_with_the_diff_and_the_table_follows(emulator, api):
 
 
 def test_clone_opens_a_create_form_prefilled_with_a_copy(emulator, api):
-    ids = _seed(api, 1)
+    ids = seed(api, 1)
 
     async def steps(manager: EnvironmentManager) -> None:
         manager.select(ids[0])
@@ -218,7 +220,7 @@ def test_clone_opens_a_create_form_prefilled_with_a_copy(emulator, api):
 
 
 def test_store_selection_fills_the_variable_and_the_card_shows(emulator, api):
-    ids = _seed(api, 3)
+    ids = seed(api, 3)
 
     async def steps(manager: EnvironmentManager) -> list[Environment]:
         manager.select(ids[0], ids[2])
@@ -271,7 +273,7 @@ def _opened(emulator: Emulator) -> tuple[int, tuple[int, int]]:
 
 
 def test_a_thousand_environments_make_no_more_widget_state_than_twenty(emulator, api):
-    _seed(api, 20)
+    seed(api, 20)
     twenty, (twenty_widgets, twenty_bytes) = _opened(emulator)
     for i in range(980):
         body = {"name": f"bulk-{i}", "config": {"type": "cloud"}}
@@ -283,7 +285,7 @@ def test_a_thousand_environments_make_no_more_widget_state_than_twenty(emulator,
 
 
 def test_the_magic_opens_it_with_its_options_in_a_running_loop(shell, emulator, api):
-    _seed(api, 4)
+    seed(api, 4)
     api.post(f"/environments/{emulator.environments()[0]['id']}/archive").raise_for_status()
 
     async def scenario() -> EnvironmentManager:

@@ -16,6 +16,7 @@ require_browser()  # before anything that imports Playwright
 from playwright.sync_api import Locator, expect  # noqa: E402
 
 from qoder_jupyter.emulator import Emulator  # noqa: E402
+from tests.test_manager import seed  # noqa: E402
 
 from .form_steps import Form  # noqa: E402
 from .ui import NotebookUI, clipped, code_cell, screenshot  # noqa: E402
@@ -26,20 +27,10 @@ CELLS = [code_cell("%load_ext qoder_jupyter"), code_cell("%qoder_env manage --ro
 
 
 def _seed(emulator: Emulator, count: int) -> dict[str, str]:
-    """``count`` environments, env-00 (oldest) to env-NN; their ids by name."""
+    """``count`` environments (see ``seed``); their ids by name."""
     headers = {"Authorization": f"Bearer {emulator.token}"}
-    ids = {}
     with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=10) as api:
-        for i in range(count):
-            body = {
-                "name": f"env-{i:02}",
-                "config": {"type": "cloud", "packages": {"pip": [f"pkg{i}"]}},
-                "metadata": {"team": "research" if i % 2 else "ops"},
-            }
-            response = api.post("/environments", json=body)
-            response.raise_for_status()
-            ids[f"env-{i:02}"] = response.json()["id"]
-    return ids
+        return {f"env-{i:02}": env_id for i, env_id in enumerate(seed(api, count))}
 
 
 class Manager:
