@@ -42,6 +42,7 @@ __all__ = [
     "apply_environment",
     "index_by_name",
     "plan_environment",
+    "update_to_spec",
 ]
 
 logger = logging.getLogger("qoder_jupyter.client")
@@ -105,7 +106,7 @@ def apply_environment(
         return _done(planned, planned.environment)
     assert planned.environment is not None
     assert planned.diff is not None
-    updated = yield from _update(planned.environment, spec, planned.diff, policy)
+    updated = yield from update_to_spec(planned.environment, spec, planned.diff, policy)
     return _done(planned, updated)
 
 
@@ -200,7 +201,7 @@ def _label(spec: EnvironmentSpec) -> str:
     return f"{spec.name} (spec)"
 
 
-def _update(
+def update_to_spec(
     live: Environment, spec: EnvironmentSpec, diff: SpecDiff, policy: RetryPolicy
 ) -> Flow[Environment]:
     """Send what differs. An update sets state, so one whose answer was lost is settled by

@@ -32,6 +32,7 @@ from ._apply import (
     apply_environment,
     index_by_name,
     plan_environment,
+    update_to_spec,
 )
 from ._core import (
     MAX_PAGE_SIZE,
@@ -623,6 +624,15 @@ class Environments:
         flow = update_environment(env_id, body, self._client.retry_policy)
         return self._run(flow, workspace)
 
+    def update_to(
+        self, live: Environment, spec: EnvironmentSpec, *, workspace: str | None = None
+    ) -> Environment:
+        """Update ``live`` so that it equals ``spec``, sending only what differs (as an apply
+        does, but by id: the name may change too). An update whose answer was lost is settled by
+        reading the environment back."""
+        flow = update_to_spec(live, spec, live.diff(spec), self._client.retry_policy)
+        return self._run(flow, live.workspace if workspace is None else workspace)
+
     def archive(self, env_id: str, *, workspace: str | None = None) -> Environment:
         return self._run(archive_environment(env_id, self._client.retry_policy), workspace)
 
@@ -749,6 +759,13 @@ class AsyncEnvironments:
         body = update_body(changes, fields)
         flow = update_environment(env_id, body, self._client.retry_policy)
         return await self._run(flow, workspace)
+
+    async def update_to(
+        self, live: Environment, spec: EnvironmentSpec, *, workspace: str | None = None
+    ) -> Environment:
+        """Update ``live`` to equal ``spec`` (see :meth:`Environments.update_to`)."""
+        flow = update_to_spec(live, spec, live.diff(spec), self._client.retry_policy)
+        return await self._run(flow, live.workspace if workspace is None else workspace)
 
     async def archive(self, env_id: str, *, workspace: str | None = None) -> Environment:
         flow = archive_environment(env_id, self._client.retry_policy)

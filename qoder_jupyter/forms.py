@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 from traitlets import link
 
-from ._apply import _update as _update_flow
 from ._core import new_idempotency_key
 from ._frontend import prepare_widgets
 from ._main_loop import Pending, running_loop, start
@@ -763,9 +762,7 @@ class EnvironmentForm:
     async def _send_update(self, live: Environment, spec: EnvironmentSpec) -> Environment:
         """Update ``live`` to ``spec``, sending only what differs, as an apply does (one rule):
         an update sets state, so one whose answer was lost is settled by reading it back."""
-        environments = self.session.async_environments()
-        flow = _update_flow(live, spec, live.diff(spec), environments._client.retry_policy)
-        return await environments._run(flow, live.workspace)
+        return await self.session.async_environments().update_to(live, spec)
 
     async def _submit(
         self,

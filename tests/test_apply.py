@@ -303,3 +303,15 @@ def test_a_listing_that_never_ends_stops_the_apply_before_any_write(client, emul
     with pytest.raises(PaginationError):
         client.environments.apply_all([SPEC])
     assert [e["name"] for e in emulator.environments()] == ["other"]
+
+
+def test_update_to_sends_only_what_differs_by_id_even_a_new_name(client, emulator):
+    live = client.environments.create(name="before", pip=["numpy"], metadata={"team": "a"})
+    since = len(emulator.requests)
+    spec = live.to_spec()
+    spec.name, spec.pip = "after", ["numpy", "pandas>=2"]
+    updated = client.environments.update_to(live, spec)
+    assert updated.id == live.id
+    assert updated.to_spec() == spec
+    assert writes(emulator, since) == [("POST", f"/api/v1/cloud/environments/{live.id}")]
+    assert updated.metadata == {"team": "a"}
