@@ -103,8 +103,8 @@ class EnvironmentDeletedError(QoderError):
     """The environment was deleted through this object, so it cannot be acted on any more."""
 
     hint = (
-        "Its spec is still here: env.to_spec() gives it, and client.environments.create(...) or "
-        "%qoder_env create --from env makes a new environment from it."
+        "Its spec is kept: VAR.to_spec() gives it, and %qoder_env create --from VAR (VAR: the "
+        "variable that holds it) makes a new environment from it."
     )
 
     def __init__(self, env_id: str, name: str, doing: str) -> None:

@@ -53,7 +53,7 @@ def test_a_deleted_environment_refuses_to_act_and_its_spec_still_clones(shell, e
         env.update(description="x")
     for line in ("update env --name renamed", "archive env", "delete env", "get env"):
         ran = run(shell, f"%qoder_env {line}")
-        assert_failed_cleanly(ran, EnvironmentDeletedError, "was deleted", "--from env")
+        assert_failed_cleanly(ran, EnvironmentDeletedError, "was deleted", "--from VAR")
     assert len(emulator.requests) == before  # refused here: nothing was sent
 
     ran = run(shell, "%qoder_env create --from env -o again")
